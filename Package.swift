@@ -1,0 +1,98 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "CASBridge",
+    products: [
+        .executable(name: "cacheprog", targets: ["cacheprog"]),
+        .library(name: "CASBridge", targets: ["CASBridge"]),
+        .library(name: "GoModSandbox", targets: ["GoModSandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .target(
+            name: "CASBridge",
+            dependencies: [
+                "COpenSSL",
+                "CCurl",
+                "CZstd",
+                "CLibXML2",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CASBridgeTestSupport",
+            dependencies: ["CASBridge"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CASBridgeTests",
+            dependencies: ["CASBridge", "CASBridgeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GoModSandbox",
+            dependencies: [
+                "CASBridge",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GoModSandboxTests",
+            dependencies: ["GoModSandbox", "CASBridge", "CASBridgeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "cacheprog",
+            dependencies: [
+                "CASBridge",
+                "GoModSandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings,
+            linkerSettings: [
+                // The go command starts the helper for every invocation: a static
+                // Swift runtime roughly halves start-up time.
+                .unsafeFlags(["-static-stdlib", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims"])
+            ]
+        ),
+        .testTarget(
+            name: "cacheprogTests",
+            dependencies: ["CASBridge", "CASBridgeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,19 @@
+import Dispatch
+
+/// Runs `operation` on the concurrency pool and blocks the calling thread until it
+/// finishes. For the synchronous request loop only; never call it from a task.
+public func waitForTask<T: Sendable>(_ operation: @escaping @Sendable () async -> T) -> T {
+    let semaphore = DispatchSemaphore(value: 0)
+    let box = ResultBox<T>()
+    Task.detached {
+        box.value = await operation()
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return box.value!
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    // Written once before the semaphore is signalled and read after it is waited for.
+    var value: T?
+}

@@ -1,0 +1,20 @@
+/// A content-addressed store of blobs keyed by the SHA-256 of their content.
+///
+/// Blobs move through files so that no blob is ever held whole in memory. Readers of a
+/// store must not trust it: callers verify every blob they fetch against its digest.
+public protocol ContentStore: Sendable {
+    /// A short name of the store for messages and metrics, such as `local`, `http`, `s3`.
+    var name: String { get }
+
+    /// Returns the digests among `digests` that the store does not hold.
+    func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest>
+
+    /// Copies the blob `digest` of `size` bytes into a new file at `path`.
+    ///
+    /// Returns false if the store does not hold the blob. The file's content is not
+    /// verified here; the caller checks it against `digest` before using it.
+    func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool
+
+    /// Stores the `size` bytes of the file at `path` as blob `digest`.
+    func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws
+}

@@ -1,0 +1,230 @@
+import Dispatch
+import Glibc
+public import Logging
+
+/// The GOCACHEPROG helper: reads the go command's requests, serves them from the local
+/// store (and the remote tier on a local miss), and writes the responses.
+///
+/// Local gets and puts are served on the reading thread in microseconds; gets that must
+/// ask the remote run as tasks and answer out of order, so a slow remote never blocks
+/// the requests behind them. Every response goes through one `ResponseWriter`.
+public final class HelperServer {
+    /// How the helper behaves.
+    public struct Options: Sendable {
+        /// How long close waits for background uploads.
+        public var uploadTimeout: Duration = .seconds(5)
+        /// Creates the default options.
+        public init() {}
+    }
+
+    /// How a run ended.
+    public enum Outcome: Equatable, Sendable {
+        /// The go command sent close.
+        case closed
+        /// Standard input ended without close.
+        case endOfInput
+        /// A request could not be read; the message says what was wrong.
+        case malformed(String)
+    }
+
+    /// The local store.
+    public let local: LocalStore
+    /// The remote tier, if one is configured.
+    public let remote: RemoteTier?
+    /// The run's counters.
+    public let statistics: HelperStatistics
+    let options: Options
+    let logger: Logger
+    let reader: InputReader
+    let writer: ResponseWriter
+    let inFlight = DispatchGroup()
+    /// Uploads still pending when close gave up on them.
+    public private(set) var droppedUploads = 0
+
+    /// Creates a helper reading requests from `input` and answering on `output`.
+    public init(
+        local: LocalStore, remote: RemoteTier?, statistics: HelperStatistics, options: Options = Options(),
+        logger: Logger, input: Int32 = 0, output: Int32 = 1
+    ) {
+        self.local = local
+        self.remote = remote
+        self.statistics = statistics
+        self.options = options
+        self.logger = logger
+        reader = InputReader(fd: input)
+        writer = ResponseWriter(fd: output)
+        reader.willBlock = { [writer] in writer.flush() }
+    }
+
+    /// Serves requests until close or the end of input.
+    public func run() -> Outcome {
+        writer.send(.capabilities(["get", "put", "close"]))
+        var lineNumber = 0
+        do {
+            while true {
+                lineNumber += 1
+                let parsed: ProgRequest?? = try reader.nextLine { line throws(CASError) -> ProgRequest? in
+                    if isBlank(line) { return nil }
+                    do throws(CASError) {
+                        return try RequestDecoder.decode(line)
+                    } catch {
+                        throw CASError(
+                            .malformedInput,
+                            "malformed request on input line \(lineNumber): \(error.message): \(preview(line))")
+                    }
+                }
+                guard let maybe = parsed else { break }
+                guard let request = maybe else { continue }
+                switch request.command {
+                case .get:
+                    handleGet(request)
+                case .put:
+                    try handlePut(request)
+                case .close:
+                    finish()
+                    writer.send(.closed(id: request.id))
+                    return .closed
+                case .other(let name):
+                    writer.enqueue(.failure(id: request.id, message: "cacheprog: unknown command \"\(name)\""))
+                }
+            }
+        } catch let error as CASError {
+            inFlight.wait()
+            writer.flush()
+            return .malformed(error.message)
+        } catch {
+            inFlight.wait()
+            writer.flush()
+            return .malformed("\(error)")
+        }
+        // End of input without close: answer what is in flight and stop promptly.
+        inFlight.wait()
+        writer.flush()
+        return .endOfInput
+    }
+
+    private func handleGet(_ request: ProgRequest) {
+        statistics.update { $0.gets += 1 }
+        guard let bytes = request.actionID, let actionID = Digest(bytes: bytes) else {
+            writer.enqueue(.failure(id: request.id, message: "cacheprog: get needs a 32-byte ActionID"))
+            return
+        }
+        if let hit = local.lookup(actionID) {
+            statistics.update {
+                $0.localHits += 1
+                $0.hitBytes += hit.entry.size
+            }
+            writer.enqueue(.found(id: request.id, entry: hit.entry, diskPath: hit.path))
+            return
+        }
+        guard let remote else {
+            statistics.update { $0.misses += 1 }
+            writer.enqueue(.miss(id: request.id))
+            return
+        }
+        inFlight.enter()
+        let (local, writer, statistics, group) = (self.local, self.writer, self.statistics, inFlight)
+        let id = request.id
+        Task.detached {
+            if let hit = await remote.fetch(actionID, into: local) {
+                statistics.update {
+                    $0.remoteHits += 1
+                    $0.hitBytes += hit.entry.size
+                }
+                writer.send(.found(id: id, entry: hit.entry, diskPath: hit.path))
+            } else {
+                statistics.update { $0.misses += 1 }
+                writer.send(.miss(id: id))
+            }
+            group.leave()
+        }
+    }
+
+    private func handlePut(_ request: ProgRequest) throws {
+        statistics.update { $0.puts += 1 }
+        // The body must be consumed whatever else is wrong with the request.
+        let temp: LocalStore.TempFile
+        do {
+            temp = try local.makeTempFile()
+        } catch {
+            if request.bodySize > 0 { _ = try reader.readBody { _ in } }
+            fail(request, "cacheprog: cannot create a temporary file in \(local.directory): \(error)")
+            return
+        }
+        var hasher = SHA256()
+        var writeError: (any Error)? = nil
+        var outcome = InputReader.BodyOutcome.decoded(bytes: 0)
+        if request.bodySize > 0 {
+            outcome = try reader.readBody { chunk in
+                hasher.update(chunk)
+                if writeError == nil {
+                    do { try FileSystem.writeAll(temp.fd, chunk, path: temp.path) } catch { writeError = error }
+                }
+            }
+        }
+        close(temp.fd)
+        let digest = hasher.finalize()
+        func reject(_ message: String) {
+            unlink(temp.path)
+            statistics.update { $0.putErrors += 1 }
+            fail(request, message)
+        }
+        guard let actionBytes = request.actionID, let actionID = Digest(bytes: actionBytes) else {
+            return reject("cacheprog: put needs a 32-byte ActionID")
+        }
+        guard let outputBytes = request.outputID, let outputID = Digest(bytes: outputBytes) else {
+            return reject("cacheprog: put for action \(actionID) needs a 32-byte OutputID")
+        }
+        guard case .decoded(let size) = outcome else {
+            return reject("cacheprog: put for action \(actionID): the body is not valid base64")
+        }
+        guard size == request.bodySize else {
+            return reject(
+                "cacheprog: put for action \(actionID): body has \(size) bytes but BodySize is \(request.bodySize)")
+        }
+        guard digest == outputID else {
+            return reject(
+                "cacheprog: put for action \(actionID): body hashes to \(digest), not OutputID \(outputID)")
+        }
+        if let writeError {
+            return reject("cacheprog: put for action \(actionID): writing \(temp.path) failed: \(writeError)")
+        }
+        let entry = ActionEntry(outputID: outputID, size: size, time: .now())
+        let path: String
+        do {
+            path = try local.publish(temp: temp.path, digest: outputID, size: size, actionID: actionID, time: entry.time)
+        } catch {
+            return reject("cacheprog: put for action \(actionID): \(error)")
+        }
+        statistics.update { $0.putBytes += size }
+        writer.enqueue(.found(id: request.id, entry: entry, diskPath: path))
+        remote?.enqueueUpload(actionID: actionID, entry: entry, path: path)
+    }
+
+    private func fail(_ request: ProgRequest, _ message: String) {
+        logger.error("\(message)")
+        writer.enqueue(.failure(id: request.id, message: message))
+    }
+
+    /// Waits for in-flight gets and, with a remote, for background uploads.
+    private func finish() {
+        inFlight.wait()
+        writer.flush()
+        if let remote {
+            let timeout = options.uploadTimeout
+            droppedUploads = waitForTask { await remote.drain(timeout: timeout) }
+            if droppedUploads > 0 {
+                logger.warning("close: \(droppedUploads) uploads to \(remote.store.name) did not finish in \(timeout)")
+            }
+        }
+    }
+
+    private func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+
+    private func preview(_ line: UnsafeRawBufferPointer) -> String {
+        let text = String(decoding: line.prefix(120), as: UTF8.self)
+        return JSONString.quote(text) + (line.count > 120 ? "…" : "")
+    }
+}

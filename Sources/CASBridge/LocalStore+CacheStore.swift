@@ -1,0 +1,38 @@
+import Glibc
+
+extension LocalStore: CacheStore {
+    /// `local`.
+    public var name: String { "local" }
+
+    public func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> {
+        Set(digests.filter { !hasBlob($0) })
+    }
+
+    public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        guard hasBlob(digest) else { return false }
+        try FileSystem.copyFile(blobPath(digest), to: path)
+        return true
+    }
+
+    public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
+        let temp = try makeTempFile()
+        close(temp.fd)
+        do {
+            try FileSystem.copyFile(path, to: temp.path)
+            let (actual, actualSize) = try FileSystem.hashFile(temp.path)
+            guard actual == digest, actualSize == size else {
+                throw CASError(
+                    .digestMismatch,
+                    "local store: \(path) hashes to \(actual) (\(actualSize) bytes), not \(digest) (\(size) bytes)")
+            }
+            try publish(temp: temp.path, digest: digest, size: size, actionID: nil, time: .now())
+        } catch {
+            unlink(temp.path)
+            throw error
+        }
+    }
+
+    public func entry(for actionID: Digest) async throws -> ActionEntry? {
+        lookup(actionID)?.entry
+    }
+}

@@ -1,0 +1,99 @@
+/// The summary of one helper run: what `-v` prints, what `--stats-file` holds and what
+/// the store's run log keeps for `cacheprog stats`.
+public struct RunRecord: Codable, Sendable, Equatable {
+    /// When the run ended, RFC 3339.
+    public var time: String
+    /// Seconds the run took.
+    public var elapsedSeconds: Double
+    /// Get requests.
+    public var gets: Int
+    /// Gets answered with a hit (local or remote).
+    public var hits: Int
+    /// Hits from the local store.
+    public var localHits: Int
+    /// Hits from the remote store.
+    public var remoteHits: Int
+    /// Gets answered with a miss.
+    public var misses: Int
+    /// Put requests.
+    public var puts: Int
+    /// Puts rejected.
+    public var putErrors: Int
+    /// Bytes received in puts.
+    public var putBytes: Int64
+    /// Bytes of outputs served on hits.
+    public var hitBytes: Int64
+    /// Corrupt blobs detected and not served.
+    public var corruptBlobs: Int
+    /// Remote counters, when a remote is configured.
+    public var remote: RemoteCounters?
+
+    /// Counters of the remote tier.
+    public struct RemoteCounters: Codable, Sendable, Equatable {
+        /// The remote's kind (`http`, `s3`, `grpc`).
+        public var backend: String
+        /// Gets the remote answered with a miss.
+        public var misses: Int
+        /// Failed remote calls.
+        public var errors: Int
+        /// Bytes downloaded.
+        public var bytesDown: Int64
+        /// Bytes uploaded.
+        public var bytesUp: Int64
+        /// Blobs uploaded.
+        public var uploads: Int
+        /// Uploads skipped because the remote had the blob.
+        public var uploadsSkipped: Int
+        /// Uploads dropped.
+        public var uploadsDropped: Int
+        /// Times the circuit breaker opened.
+        public var breakerTrips: Int
+    }
+
+    /// Builds the record of a run from its counters.
+    public init(_ s: HelperStatistics.Snapshot, elapsedSeconds: Double, remoteName: String?, time: Timestamp = .now()) {
+        self.time = time.rfc3339
+        self.elapsedSeconds = elapsedSeconds
+        gets = s.gets
+        hits = s.hits
+        localHits = s.localHits
+        remoteHits = s.remoteHits
+        misses = s.misses
+        puts = s.puts
+        putErrors = s.putErrors
+        putBytes = s.putBytes
+        hitBytes = s.hitBytes
+        corruptBlobs = s.corruptBlobs
+        remote = remoteName.map {
+            RemoteCounters(
+                backend: $0, misses: s.remoteMisses, errors: s.remoteErrors, bytesDown: s.bytesDown,
+                bytesUp: s.bytesUp, uploads: s.uploads, uploadsSkipped: s.uploadsSkipped,
+                uploadsDropped: s.uploadsDropped, breakerTrips: s.breakerTrips)
+        }
+    }
+
+    /// The one-line summary printed by `-v`.
+    public var summaryLine: String {
+        var line =
+            "cacheprog: \(gets) gets (\(hits) hits, \(misses) misses), \(puts) puts"
+            + " (\(Self.bytes(putBytes)))"
+        if putErrors > 0 { line += ", \(putErrors) rejected puts" }
+        if corruptBlobs > 0 { line += ", \(corruptBlobs) corrupt blobs refused" }
+        if let r = remote {
+            line +=
+                "; remote \(r.backend): \(remoteHits) hits, \(r.misses) misses, \(Self.bytes(r.bytesDown)) down,"
+                + " \(r.uploads) uploads (\(Self.bytes(r.bytesUp)) up, \(r.uploadsSkipped) already there,"
+                + " \(r.uploadsDropped) dropped), \(r.errors) errors"
+            if r.breakerTrips > 0 { line += ", breaker opened \(r.breakerTrips)×" }
+        }
+        let ms = (elapsedSeconds * 1000).rounded()
+        return line + "; \(Int(ms)) ms"
+    }
+
+    static func bytes(_ n: Int64) -> String {
+        if n < 1 << 10 { return "\(n) B" }
+        if n < 1 << 20 { return "\(n >> 10) KiB" }
+        if n < 1 << 30 { return "\((Double(n) / 1_048_576 * 10).rounded() / 10) MiB" }
+        return "\((Double(n) / 1_073_741_824 * 10).rounded() / 10) GiB"
+    }
+}

@@ -1,0 +1,40 @@
+import Glibc
+
+/// Every environment variable cacheprog reads. A command-line flag wins over its
+/// variable; the variable wins over the default.
+enum EnvironmentVariable: String, CaseIterable {
+    /// The local store directory (`--dir`).
+    case dir = "CASBRIDGE_DIR"
+    /// `1` prints a summary line at close (`-v`).
+    case verbose = "CASBRIDGE_VERBOSE"
+    /// Where to write the run's statistics as JSON (`--stats-file`).
+    case statsFile = "CASBRIDGE_STATS_FILE"
+    /// The remote store URL (`--remote`).
+    case remote = "CASBRIDGE_REMOTE"
+    /// `readwrite` or `readonly` (`--remote-mode`).
+    case remoteMode = "CASBRIDGE_REMOTE_MODE"
+    /// Seconds close waits for uploads (`--upload-timeout`).
+    case uploadTimeout = "CASBRIDGE_UPLOAD_TIMEOUT"
+    /// Extra HTTP headers for `http(s)://` remotes, `Name: value` separated by newlines.
+    case httpHeaders = "CASBRIDGE_HTTP_HEADERS"
+    /// gRPC metadata for `grpc(s)://` remotes, `name: value` separated by newlines.
+    case grpcHeaders = "CASBRIDGE_GRPC_HEADERS"
+    /// The size cap of automatic trims (`--max-size`).
+    case maxSize = "CASBRIDGE_MAX_SIZE"
+    /// The age limit of automatic trims (`--max-age`).
+    case maxAge = "CASBRIDGE_MAX_AGE"
+    /// The least time between automatic trims (`--trim-interval`); `0` disables them.
+    case trimInterval = "CASBRIDGE_TRIM_INTERVAL"
+
+    /// The variable's value, or nil when unset or empty.
+    var value: String? {
+        guard let raw = getenv(rawValue), raw.pointee != 0 else { return nil }
+        return String(cString: raw)
+    }
+
+    /// Whether the variable is set to a true value (`1`, `true`, `yes`).
+    var isTrue: Bool {
+        guard let v = value?.lowercased() else { return false }
+        return v == "1" || v == "true" || v == "yes" || v == "on"
+    }
+}

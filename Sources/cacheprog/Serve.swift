@@ -1,0 +1,136 @@
+import ArgumentParser
+import CASBridge
+import FoundationEssentials
+import Glibc
+import Logging
+
+/// The GOCACHEPROG helper: `GOCACHEPROG=/path/to/cacheprog` runs this.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the go command's build cache over stdin/stdout (the default).",
+        discussion: """
+            The go command starts this for every invocation when GOCACHEPROG names cacheprog. \
+            Requests and responses are JSON lines on stdin and stdout; logs go to stderr.
+            """)
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Remote store URL: http(s)://host[:port][/prefix], s3://bucket[/prefix][?region=&endpoint=&path_style=true], grpc(s)://host:port[/instance] (env CASBRIDGE_REMOTE).",
+            valueName: "url"))
+    var remote: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("readwrite or readonly (env CASBRIDGE_REMOTE_MODE; default readwrite).", valueName: "mode"))
+    var remoteMode: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How long close waits for background uploads, e.g. 5s (env CASBRIDGE_UPLOAD_TIMEOUT; default 5s).",
+            valueName: "duration"))
+    var uploadTimeout: String?
+
+    @Flag(name: .long, help: "Skip TLS certificate verification of the remote. For tests only.")
+    var insecure = false
+
+    @Flag(name: .shortAndLong, help: "Print a summary line to stderr at close (env CASBRIDGE_VERBOSE=1).")
+    var verbose = false
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Write the run's statistics as JSON to this file at close (env CASBRIDGE_STATS_FILE).", valueName: "path"))
+    var statsFile: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Size cap of automatic trims, e.g. 10GiB (env CASBRIDGE_MAX_SIZE; default 10GiB).", valueName: "size"))
+    var maxSize: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Entries unused this long are trimmed automatically, e.g. 7d (env CASBRIDGE_MAX_AGE; default 7d).", valueName: "duration"))
+    var maxAge: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Least time between automatic trims at close; 0 disables them (env CASBRIDGE_TRIM_INTERVAL; default 1h).",
+            valueName: "duration"))
+    var trimInterval: String?
+
+    func run() throws {
+        let verbose = self.verbose || EnvironmentVariable.verbose.isTrue
+        var logger = Logger(label: "cacheprog")
+        logger.logLevel = verbose ? .info : .notice
+
+        let policy = TrimPolicy(
+            maxSize: try Parsing.size(maxSize ?? EnvironmentVariable.maxSize.value ?? "10GiB", what: "--max-size"),
+            maxAge: try Parsing.duration(maxAge ?? EnvironmentVariable.maxAge.value ?? "7d", what: "--max-age"))
+        let interval = try Parsing.duration(
+            trimInterval ?? EnvironmentVariable.trimInterval.value ?? "1h", what: "--trim-interval")
+        var options = HelperServer.Options()
+        let timeout = try Parsing.duration(
+            uploadTimeout ?? EnvironmentVariable.uploadTimeout.value ?? "5s", what: "--upload-timeout")
+        options.uploadTimeout = .nanoseconds(timeout)
+
+        let local = try store.openStore()
+        let statistics = HelperStatistics()
+        let remoteTier = try makeRemote(statistics: statistics, logger: logger)
+        let server = HelperServer(
+            local: local, remote: remoteTier, statistics: statistics, options: options, logger: logger)
+        let outcome = server.run()
+
+        let record = RunRecord(
+            statistics.snapshot, elapsedSeconds: statistics.elapsedSeconds, remoteName: remoteTier?.store.name)
+        if case .malformed(let message) = outcome {
+            logger.critical("cacheprog: \(message)")
+            throw ExitCode(2)
+        }
+        // The go command waits only for stdout to close: housekeeping happens after.
+        close(1)
+        if verbose { logger.info("\(record.summaryLine)") }
+        if let path = statsFile ?? EnvironmentVariable.statsFile.value {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do {
+                try FileSystem.writeFileAtomically(path, Array(try encoder.encode(record)) + [0x0A])
+            } catch {
+                logger.error("cannot write the stats file \(path): \(error)")
+            }
+        }
+        local.appendRun(record)
+        if interval > 0, case .closed = outcome,
+            let report = local.trimIfDue(interval: interval, policy: policy)
+        {
+            logger.info(
+                "automatic trim: removed \(report.blobsRemoved) blobs (\(report.bytesRemoved) bytes), kept \(report.entriesAfter) entries")
+        }
+    }
+
+    func makeRemote(statistics: HelperStatistics, logger: Logger) throws -> RemoteTier? {
+        guard let url = remote ?? EnvironmentVariable.remote.value else { return nil }
+        let modeText = remoteMode ?? EnvironmentVariable.remoteMode.value ?? "readwrite"
+        guard let mode = RemoteMode(rawValue: modeText) else {
+            throw ValidationError("--remote-mode: '\(modeText)' is not readwrite or readonly")
+        }
+        var configuration = RemoteConfiguration(url: url)
+        configuration.insecure = insecure
+        do {
+            if let h = EnvironmentVariable.httpHeaders.value {
+                configuration.httpHeaders = try RemoteConfiguration.parseHeaders(h)
+            }
+            if let h = EnvironmentVariable.grpcHeaders.value {
+                configuration.grpcHeaders = try RemoteConfiguration.parseHeaders(h)
+            }
+            let backend = try configuration.makeStore()
+            return RemoteTier(store: backend, mode: mode, statistics: statistics, logger: logger)
+        } catch {
+            throw ValidationError("--remote: \(error)")
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import CASBridge
+
+/// Options shared by every subcommand that opens the local store.
+struct StoreOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The local store directory (env CASBRIDGE_DIR; default $XDG_CACHE_HOME/casbridge, else ~/.cache/casbridge).",
+            valueName: "dir"))
+    var dir: String?
+
+    /// The directory to open: flag, then environment, then the default.
+    var directory: String {
+        dir ?? EnvironmentVariable.dir.value ?? LocalStore.defaultDirectory
+    }
+
+    func openStore() throws -> LocalStore {
+        do {
+            return try LocalStore(directory: directory)
+        } catch {
+            throw ValidationError("cannot open the local store at \(directory): \(error)")
+        }
+    }
+}

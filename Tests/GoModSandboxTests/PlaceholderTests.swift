@@ -1,0 +1,6 @@
+import GoModSandbox
+import Testing
+
+@Test func moduleLoads() {
+    _ = GoModSandbox.self
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+/// A directory under the system temporary directory, removed when released.
+public final class TemporaryDirectory: @unchecked Sendable {
+    /// Its absolute path.
+    public let path: String
+
+    /// Creates a fresh directory whose name starts with `prefix`.
+    public init(_ prefix: String = "casbridge-test") throws {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        path = "\(base)/\(prefix)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// A path inside the directory.
+    public func sub(_ name: String) -> String { "\(path)/\(name)" }
+
+    deinit {
+        // Module caches are read-only: make them writable first.
+        _ = try? ProcessRunner.run(["/bin/chmod", "-R", "u+w", path])
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
