@@ -1,13 +1,56 @@
+import Synchronization
+
+/// Creates a remote store from its configuration.
+public typealias RemoteStoreFactory = @Sendable (RemoteConfiguration) throws -> any CacheStore
+
+/// The backends by URL scheme. Backends in this library register themselves here;
+/// others (the REAPI gRPC backend) are registered by the executable at start-up.
+public enum RemoteBackends {
+    private static let factories = Mutex<[String: RemoteStoreFactory]>([:])
+
+    /// Registers `factory` for each of `schemes` (lowercase, without `://`).
+    public static func register(schemes: [String], factory: @escaping RemoteStoreFactory) {
+        factories.withLock { table in
+            for scheme in schemes { table[scheme] = factory }
+        }
+    }
+
+    /// The factory for `scheme`, if one is registered.
+    public static func factory(for scheme: String) -> RemoteStoreFactory? {
+        factories.withLock { $0[scheme] }
+    }
+
+    /// Registers the backends this library provides.
+    static func registerBuiltins() {
+        // http(s) and s3 register here as they are added.
+    }
+
+    static let builtinsRegistered: Bool = {
+        registerBuiltins()
+        return true
+    }()
+}
+
 extension RemoteConfiguration {
     /// Creates the backend the URL's scheme names.
     public func makeStore() throws -> any CacheStore {
-        switch scheme {
-        case "http", "https", "s3", "grpc", "grpcs":
-            throw CASError(.invalidConfiguration, "remote \(scheme):// is not available in this build")
-        default:
+        _ = RemoteBackends.builtinsRegistered
+        guard let factory = RemoteBackends.factory(for: scheme) else {
             throw CASError(
                 .invalidConfiguration,
-                "remote URL '\(url)' has an unknown scheme; use http(s)://, s3:// or grpc(s)://")
+                "remote URL '\(redactedURL)' has an unsupported scheme; use http(s)://, s3:// or grpc(s)://")
         }
+        return try factory(self)
+    }
+
+    /// The URL with any userinfo password replaced by `***`, for messages.
+    public var redactedURL: String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return url }
+        let userinfo = rest[..<at]
+        let user = userinfo.split(separator: ":", maxSplits: 1).first ?? ""
+        return url[..<schemeEnd.upperBound] + user + ":***" + rest[at...]
     }
 }
