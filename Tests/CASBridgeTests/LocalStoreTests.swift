@@ -1,0 +1,128 @@
+import CASBridge
+import CASBridgeTestSupport
+import Foundation
+import Testing
+
+@Suite("Local store")
+struct LocalStoreTests {
+    let dir: TemporaryDirectory
+
+    init() throws {
+        dir = try TemporaryDirectory("local-store")
+    }
+
+    func put(_ store: LocalStore, _ text: String, action: UInt8, time: Timestamp = .now()) throws -> (Digest, String) {
+        let bytes = Array(text.utf8)
+        let digest = SHA256.hash(bytes)
+        let temp = try store.makeTempFile()
+        try FileSystem.writeAll(temp.fd, bytes)
+        close(temp.fd)
+        let path = try store.publish(
+            temp: temp.path, digest: digest, size: Int64(bytes.count),
+            actionID: Digest(bytes: Array(repeating: action, count: 32)), time: time)
+        return (digest, path)
+    }
+
+    static func action(_ n: UInt8) -> Digest { Digest(bytes: Array(repeating: n, count: 32))! }
+
+    @Test("equal outputs of different actions are stored once, read-only, without extension")
+    func dedupe() throws {
+        let store = try LocalStore(directory: dir.path)
+        let (d1, p1) = try put(store, "same bytes", action: 1)
+        let (d2, p2) = try put(store, "same bytes", action: 2)
+        #expect(d1 == d2)
+        #expect(p1 == p2)
+        #expect(store.summary().blobs == 1)
+        #expect(store.summary().entries == 2)
+        let attributes = try FileManager.default.attributesOfItem(atPath: p1)
+        #expect((attributes[.posixPermissions] as? Int) == 0o444)
+        #expect(!p1.split(separator: "/").last!.contains("."))
+    }
+
+    @Test("a second process (another open store) sees entries written after it opened")
+    func sharedBetweenProcesses() throws {
+        let a = try LocalStore(directory: dir.path)
+        let b = try LocalStore(directory: dir.path)
+        #expect(b.lookup(Self.action(5)) == nil)
+        let (digest, _) = try put(a, "written by a", action: 5)
+        let hit = try #require(b.lookup(Self.action(5)))
+        #expect(hit.entry.outputID == digest)
+    }
+
+    @Test("a blob changed on disk is never served; a blob merely touched is re-verified and served")
+    func tamperedBlob() throws {
+        let store = try LocalStore(directory: dir.path)
+        let (_, path) = try put(store, "precious output", action: 1)
+        _ = try put(store, "other output!!", action: 2)
+        let otherPath = try #require(store.lookup(Self.action(2))).path
+
+        // Same content, new change time: still a hit after re-hashing.
+        chmod(otherPath, 0o644)
+        chmod(otherPath, 0o444)
+        #expect(store.lookup(Self.action(2)) != nil)
+
+        // Different content of the same size: never served, by this store or a fresh one.
+        chmod(path, 0o644)
+        try Data("PRECIOUS output".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(store.lookup(Self.action(1)) == nil)
+        let fresh = try LocalStore(directory: dir.path)
+        #expect(fresh.lookup(Self.action(1)) == nil)
+        #expect(!FileManager.default.fileExists(atPath: path), "the corrupt blob is removed")
+        // A new put of the right content repairs it.
+        _ = try put(store, "precious output", action: 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: store.lookup(Self.action(1))!.path)) == Data("precious output".utf8))
+    }
+
+    @Test("a torn or garbage index tail is skipped, records after it still load")
+    func tornIndex() throws {
+        let store = try LocalStore(directory: dir.path)
+        _ = try put(store, "first", action: 1)
+        let index = FileHandle(forWritingAtPath: dir.sub("v1/index"))!
+        index.seekToEndOfFile()
+        index.write(Data(repeating: 0x5A, count: 37))
+        try index.close()
+        let other = try LocalStore(directory: dir.path)
+        _ = try put(other, "second", action: 2)
+        let reader = try LocalStore(directory: dir.path)
+        #expect(reader.lookup(Self.action(1)) != nil)
+        #expect(reader.lookup(Self.action(2)) != nil)
+    }
+
+    @Test("trim keeps recently used entries, removes old ones beyond age and size, and compacts the index")
+    func trim() throws {
+        let store = try LocalStore(directory: dir.path)
+        for i in 1...6 {
+            _ = try put(store, String(repeating: "\(i)", count: 1000 * i), action: UInt8(i))
+        }
+        // Everything was used just now: protected, whatever the policy.
+        let protected = try store.trim(TrimPolicy(maxSize: 0, maxAge: 0))
+        #expect(protected.entriesAfter == 6)
+        #expect(protected.blobsRemoved == 0)
+
+        // Two hours later, a size cap keeps the most recently used.
+        let later = Timestamp.now().adding(nanoseconds: 2 * 3600 * 1_000_000_000)
+        let report = try store.trim(TrimPolicy(maxSize: 12_000, maxAge: nil), now: later)
+        #expect(report.entriesBefore == 6)
+        #expect(report.bytesAfter <= 12_000)
+        #expect(report.blobsRemoved > 0)
+        #expect(store.summary().bytes <= 12_000)
+        let reopened = try LocalStore(directory: dir.path)
+        #expect(reopened.entryCount == report.entriesAfter)
+
+        // An age limit removes everything older.
+        let aged = try store.trim(TrimPolicy(maxSize: nil, maxAge: 3600 * 1_000_000_000), now: later)
+        #expect(aged.entriesAfter == 0)
+        #expect(store.summary().blobs == 0)
+        // A store whose index was compacted under it keeps working.
+        _ = try put(store, "after trim", action: 9)
+        #expect(try LocalStore(directory: dir.path).lookup(Self.action(9)) != nil)
+    }
+
+    @Test("the default directory follows XDG_CACHE_HOME")
+    func defaultDirectory() {
+        setenv("XDG_CACHE_HOME", "/some/cache", 1)
+        #expect(LocalStore.defaultDirectory == "/some/cache/casbridge")
+        unsetenv("XDG_CACHE_HOME")
+        #expect(LocalStore.defaultDirectory.hasSuffix("/.cache/casbridge"))
+    }
+}

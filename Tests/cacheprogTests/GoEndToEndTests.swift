@@ -1,0 +1,104 @@
+import CASBridgeTestSupport
+import Foundation
+import Testing
+
+/// The real go command (Go 1.27.3) building through the helper.
+@Suite("go command end to end", .serialized)
+struct GoEndToEndTests {
+    let work: TemporaryDirectory
+    let module: String
+    let go: String
+
+    init() throws {
+        go = try #require(TestPaths.go, "no go binary: run scripts/install-deps.sh (or set CASBRIDGE_TEST_GO)")
+        work = try TemporaryDirectory("go-e2e")
+        module = work.sub("module")
+        try GoModuleFixture.write(to: module)
+    }
+
+    func env(store: String?, gocache: String) -> [String: String] {
+        var e = GoModuleFixture.baseEnvironment(gocache: gocache)
+        if let store { e["GOCACHEPROG"] = "\(TestPaths.cacheprog) --dir \(store)" }
+        return e
+    }
+
+    func goRun(_ args: [String], store: String?, gocache: String) throws -> ProcessRunner.Result {
+        let result = try ProcessRunner.run(
+            [go] + args, environment: env(store: store, gocache: gocache), directory: module, removing: ["GOFLAGS"])
+        return result
+    }
+
+    @Test("cold then warm: zero compiles on the warm build, binaries identical to the built-in cache's")
+    func coldThenWarm() throws {
+        let store = work.sub("store")
+        let cold = try goRun(["build", "-x", "-o", work.sub("cold"), "./cmd/app"], store: store, gocache: work.sub("gc1"))
+        #expect(cold.status == 0, "\(cold.output)")
+        #expect(GoModuleFixture.compileCount(cold.stderr) >= 4, "the cold build compiles")
+
+        let warm = try goRun(["build", "-x", "-o", work.sub("warm"), "./cmd/app"], store: store, gocache: work.sub("gc2"))
+        #expect(warm.status == 0, "\(warm.output)")
+        #expect(GoModuleFixture.compileCount(warm.stderr) == 0, "warm build compiled:\n\(warm.stderr)")
+
+        let builtin = try goRun(["build", "-o", work.sub("builtin"), "./cmd/app"], store: nil, gocache: work.sub("gc3"))
+        #expect(builtin.status == 0, "\(builtin.output)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: work.sub("cold")))
+        let b = try Data(contentsOf: URL(fileURLWithPath: work.sub("warm")))
+        let c = try Data(contentsOf: URL(fileURLWithPath: work.sub("builtin")))
+        #expect(a == b)
+        #expect(a == c, "binaries differ from the built-in cache's")
+        let run = try ProcessRunner.run([work.sub("warm")])
+        #expect(run.stdout.contains("fixture says 42"))
+    }
+
+    @Test("go test is (cached) the second time and not after go clean -testcache; go vet works")
+    func testCaching() throws {
+        let store = work.sub("store")
+        let gocache = work.sub("gc")
+        let first = try goRun(["test", "./..."], store: store, gocache: gocache)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(!first.stdout.contains("(cached)"))
+        let second = try goRun(["test", "./..."], store: store, gocache: gocache)
+        #expect(second.status == 0, "\(second.output)")
+        #expect(second.stdout.contains("(cached)"), "\(second.stdout)")
+        let clean = try goRun(["clean", "-testcache"], store: store, gocache: gocache)
+        #expect(clean.status == 0, "\(clean.output)")
+        let third = try goRun(["test", "./..."], store: store, gocache: gocache)
+        #expect(third.status == 0, "\(third.output)")
+        #expect(!third.stdout.contains("(cached)"), "after go clean -testcache: \(third.stdout)")
+
+        let vet = try goRun(["vet", "./..."], store: store, gocache: gocache)
+        #expect(vet.status == 0, "\(vet.output)")
+        let stats = try ProcessRunner.run([TestPaths.cacheprog, "stats", "--dir", store, "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
+        #expect((report["runs"] as? Int ?? 0) >= 5)
+    }
+
+    @Test("four go builds in parallel on one store")
+    func parallelBuilds() throws {
+        let store = work.sub("store")
+        let results = LockedResults()
+        DispatchQueue.concurrentPerform(iterations: 4) { i in
+            let r = try? goRun(
+                ["build", "-o", work.sub("par\(i)"), "./cmd/app"], store: store, gocache: work.sub("pgc\(i)"))
+            results.append(r)
+        }
+        for r in results.all {
+            let r = try #require(r)
+            #expect(r.status == 0, "\(r.output)")
+        }
+        let first = try Data(contentsOf: URL(fileURLWithPath: work.sub("par0")))
+        for i in 1..<4 {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: work.sub("par\(i)"))) == first)
+        }
+        // Afterwards the shared store serves a zero-compile build.
+        let warm = try goRun(["build", "-x", "-o", work.sub("after"), "./cmd/app"], store: store, gocache: work.sub("gcw"))
+        #expect(GoModuleFixture.compileCount(warm.stderr) == 0)
+    }
+
+    final class LockedResults: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [ProcessRunner.Result?] = []
+        func append(_ r: ProcessRunner.Result?) { lock.withLock { items.append(r) } }
+        var all: [ProcessRunner.Result?] { lock.withLock { items } }
+    }
+}

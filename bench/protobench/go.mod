@@ -1,0 +1,3 @@
+module casbridge.bench/protobench
+
+go 1.24
