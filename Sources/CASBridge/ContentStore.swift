@@ -9,6 +9,11 @@ public protocol ContentStore: Sendable {
     /// Returns the digests among `digests` that the store does not hold.
     func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest>
 
+    /// Returns the digests among `blobs` that the store does not hold, given their sizes.
+    /// Stores whose protocol addresses blobs by digest and size (REAPI) implement this;
+    /// the default ignores the sizes and calls `missingBlobs(_:)`.
+    func missingBlobs(sized blobs: [(digest: Digest, size: Int64)]) async throws -> Set<Digest>
+
     /// Copies the blob `digest` of `size` bytes into a new file at `path`.
     ///
     /// Returns false if the store does not hold the blob. The file's content is not
@@ -17,4 +22,10 @@ public protocol ContentStore: Sendable {
 
     /// Stores the `size` bytes of the file at `path` as blob `digest`.
     func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws
+}
+
+extension ContentStore {
+    public func missingBlobs(sized blobs: [(digest: Digest, size: Int64)]) async throws -> Set<Digest> {
+        try await missingBlobs(blobs.map(\.digest))
+    }
 }

@@ -162,7 +162,7 @@ public final class RemoteTier: Sendable {
             return
         }
         let ok = await guarded("upload \(u.entry.outputID)") { () async throws -> Bool in
-            let missing = try await store.missingBlobs([u.entry.outputID])
+            let missing = try await store.missingBlobs(sized: [(u.entry.outputID, u.entry.size)])
             if missing.contains(u.entry.outputID) {
                 try await store.writeBlob(u.entry.outputID, size: u.entry.size, from: u.path)
                 statistics.update {
