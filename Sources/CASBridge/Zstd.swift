@@ -1,0 +1,99 @@
+import Glibc
+internal import CZstd
+
+/// zstd compression of blobs on the wire (libzstd).
+enum Zstd {
+    /// Blobs smaller than this are never compressed.
+    static let minimumSize: Int64 = 1024
+    /// Compression is used only if it saves at least this fraction of the size.
+    static let minimumSaving = 0.10
+    static let level: Int32 = 3
+
+    /// Whether sending `compressed` bytes instead of `original` ones pays.
+    static func pays(original: Int64, compressed: Int64) -> Bool {
+        Double(compressed) <= Double(original) * (1 - minimumSaving)
+    }
+
+    /// Compresses the `size` bytes of the file at `source` into a new file at `target`,
+    /// streaming. Returns the compressed size, or nil (and removes `target`) as soon as
+    /// it is clear that compression does not pay.
+    static func compressFile(_ source: String, size: Int64, to target: String) throws -> Int64? {
+        let input = try FileSystem.open(source, O_RDONLY)
+        defer { close(input) }
+        let output = try FileSystem.open(target, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+        var keep = false
+        defer {
+            close(output)
+            if !keep { unlink(target) }
+        }
+        guard let context = ZSTD_createCCtx() else { throw CASError(.io, "zstd: cannot create a compression context") }
+        defer { ZSTD_freeCCtx(context) }
+        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setPledgedSrcSize(context, UInt64(size))
+        let limit = Int64(Double(size) * (1 - minimumSaving))
+        let inCapacity = ZSTD_CStreamInSize()
+        let outCapacity = ZSTD_CStreamOutSize()
+        let inBuffer = UnsafeMutableRawPointer.allocate(byteCount: inCapacity, alignment: 16)
+        let outBuffer = UnsafeMutableRawPointer.allocate(byteCount: outCapacity, alignment: 16)
+        defer {
+            inBuffer.deallocate()
+            outBuffer.deallocate()
+        }
+        var written: Int64 = 0
+        var consumed: Int64 = 0
+        while true {
+            var n = 0
+            while true {
+                n = Glibc.read(input, inBuffer, inCapacity)
+                if n >= 0 || errno != EINTR { break }
+            }
+            if n < 0 { throw SystemError("read \(source)", errno: errno) }
+            consumed += Int64(n)
+            let last = n == 0
+            var inb = ZSTD_inBuffer(src: inBuffer, size: n, pos: 0)
+            while true {
+                var outb = ZSTD_outBuffer(dst: outBuffer, size: outCapacity, pos: 0)
+                let remaining = ZSTD_compressStream2(context, &outb, &inb, last ? ZSTD_e_end : ZSTD_e_continue)
+                if ZSTD_isError(remaining) != 0 {
+                    throw CASError(.io, "zstd: compressing \(source): \(String(cString: ZSTD_getErrorName(remaining)))")
+                }
+                if outb.pos > 0 {
+                    try FileSystem.writeAll(output, UnsafeRawBufferPointer(start: outBuffer, count: outb.pos), path: target)
+                    written += Int64(outb.pos)
+                    if written > limit { return nil }
+                }
+                if last ? remaining == 0 : inb.pos == inb.size { break }
+            }
+            if last { break }
+        }
+        guard consumed == size, pays(original: size, compressed: written) else { return nil }
+        keep = true
+        return written
+    }
+
+    /// Compresses bytes in memory (small payloads only).
+    static func compress(_ bytes: [UInt8]) -> [UInt8] {
+        let bound = ZSTD_compressBound(bytes.count)
+        var out = [UInt8](repeating: 0, count: bound)
+        let n = out.withUnsafeMutableBytes { o in
+            bytes.withUnsafeBytes { i in ZSTD_compress(o.baseAddress, bound, i.baseAddress, i.count, level) }
+        }
+        precondition(ZSTD_isError(n) == 0, "zstd: compressing \(bytes.count) bytes failed")
+        out.removeLast(bound - n)
+        return out
+    }
+
+    /// Decompresses bytes in memory (small payloads only); nil if they are not valid zstd.
+    static func decompress(_ bytes: [UInt8]) -> [UInt8]? {
+        let decompressor = ZstdDecompressor()
+        var out: [UInt8] = []
+        do {
+            try bytes.withUnsafeBytes { raw in
+                try decompressor.feed(raw) { out.append(contentsOf: $0) }
+            }
+        } catch {
+            return nil
+        }
+        return decompressor.finished ? out : nil
+    }
+}

@@ -1,0 +1,39 @@
+import Glibc
+internal import CZstd
+
+/// Streaming zstd decompression: compressed chunks in, decompressed chunks out.
+final class ZstdDecompressor {
+    private let context: OpaquePointer
+    private let output: UnsafeMutableRawPointer
+    private let outCapacity: Int
+    /// Whether the input so far ends at a frame boundary.
+    private(set) var finished = true
+
+    init() {
+        context = ZSTD_createDCtx()
+        outCapacity = ZSTD_DStreamOutSize()
+        output = UnsafeMutableRawPointer.allocate(byteCount: outCapacity, alignment: 16)
+    }
+
+    deinit {
+        ZSTD_freeDCtx(context)
+        output.deallocate()
+    }
+
+    /// Decompresses `chunk`, passing every decompressed piece to `sink`.
+    func feed(_ chunk: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard chunk.count > 0 else { return }
+        var inb = ZSTD_inBuffer(src: chunk.baseAddress, size: chunk.count, pos: 0)
+        while true {
+            var outb = ZSTD_outBuffer(dst: output, size: outCapacity, pos: 0)
+            let hint = ZSTD_decompressStream(context, &outb, &inb)
+            if ZSTD_isError(hint) != 0 {
+                throw CASError(.remote, "zstd: invalid compressed data: \(String(cString: ZSTD_getErrorName(hint)))")
+            }
+            finished = hint == 0
+            if outb.pos > 0 { try sink(UnsafeRawBufferPointer(start: output, count: outb.pos)) }
+            // Done with this chunk once all input is consumed and the output was not full.
+            if inb.pos == inb.size && outb.pos < outb.size { break }
+        }
+    }
+}
