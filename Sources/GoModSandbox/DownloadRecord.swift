@@ -1,0 +1,40 @@
+import FoundationEssentials
+
+/// One object of `go mod download -json` output.
+struct DownloadRecord: Decodable, Sendable {
+    var Path: String
+    var Version: String?
+    var Error: String?
+    var Sum: String?
+    var GoModSum: String?
+    var Zip: String?
+
+    /// Splits concatenated JSON objects and decodes each.
+    static func parseStream(_ bytes: [UInt8]) throws -> [DownloadRecord] {
+        var records: [DownloadRecord] = []
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var start = 0
+        let decoder = JSONDecoder()
+        for (i, b) in bytes.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false }
+                continue
+            }
+            switch b {
+            case 0x22: inString = true
+            case 0x7B:
+                if depth == 0 { start = i }
+                depth += 1
+            case 0x7D:
+                depth -= 1
+                if depth == 0 {
+                    records.append(try decoder.decode(DownloadRecord.self, from: Data(bytes[start...i])))
+                }
+            default: break
+            }
+        }
+        return records
+    }
+}

@@ -1,0 +1,126 @@
+import CASBridge
+import Glibc
+
+extension GoModCache {
+    /// Runs `go mod download -json all` for the module of `key` in a private module
+    /// cache, checks that go.mod and go.sum need no change, and captures the result.
+    func download(_ key: ModuleKey) throws -> TreeCapture.Result {
+        guard let go = Subprocess.find("go", path: environment["PATH"]) else {
+            throw CASError(
+                .notFound,
+                "\(key.directory): key \(key.actionID) is not cached and the go command is not on PATH to download the modules")
+        }
+        let work = "\(local.directory)/v1/tmp/gomod-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { FileSystem.removeTree(work) }
+        let cacheRoot = "\(work)/modcache"
+        try FileSystem.makeDirectories(cacheRoot)
+        try FileSystem.makeDirectories("\(work)/mod")
+        let modCopy = "\(work)/mod/go.mod"
+        let sumCopy = "\(work)/mod/go.sum"
+        try FileSystem.writeFileAtomically(modCopy, key.goMod)
+        if !key.goSum.isEmpty || FileSystem.exists(key.goSumPath) {
+            try FileSystem.writeFileAtomically(sumCopy, key.goSum)
+        }
+
+        var env = environment
+        env["GOMODCACHE"] = cacheRoot
+        env["GOFLAGS"] = "-modcacherw"
+        env["GOTOOLCHAIN"] = "local"
+        env["GOWORK"] = "off"
+        // Every module stored is checked against go.sum, and a go.sum that lacks an entry
+        // is refused below: the checksum database is never needed.
+        env["GOSUMDB"] = "off"
+        env["GOCACHEPROG"] = nil
+        let label = "gomod \(key.directory)"
+
+        var total: Int? = nil
+        if showProgress {
+            let list = try Subprocess(
+                [go, "list", "-m", "-modfile=\(modCopy)", "all"], environment: env, directory: key.directory,
+                stdoutPath: "\(work)/list.txt", stderrPath: "\(work)/list.err")
+            if list.wait() == 0, let text = try? FileSystem.readFile("\(work)/list.txt") {
+                total = max(0, text.split(separator: 0x0A).count - 1 - key.localReplacementCount)
+            }
+        }
+        let child = try Subprocess(
+            [go, "mod", "download", "-modfile=\(modCopy)", "-json", "all"], environment: env,
+            directory: key.directory, stdoutPath: "\(work)/download.json", stderrPath: "\(work)/download.err")
+        var progress = showProgress ? DownloadProgress(cacheRoot: cacheRoot, label: label, total: total) : nil
+        var status: Int32
+        while true {
+            if let s = child.poll() {
+                status = s
+                break
+            }
+            progress?.tick()
+            usleep(30_000)
+        }
+        progress?.tick(force: true)
+        progress?.finish()
+
+        let output = (try? FileSystem.readFile("\(work)/download.json")) ?? []
+        let stderrText = String(decoding: (try? FileSystem.readFile("\(work)/download.err")) ?? [], as: UTF8.self)
+        let records = (try? DownloadRecord.parseStream(output)) ?? []
+        let failures = records.filter { $0.Error != nil }
+        if !failures.isEmpty {
+            let lines = failures.prefix(10).map { "  \($0.Path)@\($0.Version ?? "?"): \($0.Error!)" }
+            let more = failures.count > 10 ? "\n  … and \(failures.count - 10) more" : ""
+            throw CASError(
+                .commandFailed,
+                "go mod download failed for \(key.directory): \(failures.count) module(s) could not be downloaded:\n"
+                    + lines.joined(separator: "\n") + more)
+        }
+        guard status == 0 else {
+            throw CASError(
+                .commandFailed,
+                "go mod download failed for \(key.directory) (exit status \(status)):\n\(stderrText.trimmingTrailingNewlines)")
+        }
+
+        let modAfter = (try? FileSystem.readFile(modCopy)) ?? []
+        let sumAfter = (try? FileSystem.readFile(sumCopy)) ?? []
+        if modAfter != key.goMod {
+            throw CASError(
+                .invalidConfiguration,
+                "\(key.goModPath) would have to change for the download; run go mod tidy in \(key.directory)")
+        }
+        let sum = GoSum(text: String(decoding: key.goSum, as: UTF8.self))
+        var missing: [String] = []
+        if sumAfter != key.goSum {
+            let before = Set(String(decoding: key.goSum, as: UTF8.self).split(separator: "\n"))
+            for line in String(decoding: sumAfter, as: UTF8.self).split(separator: "\n") where !before.contains(line) {
+                missing.append(String(line.split(separator: " ").prefix(2).joined(separator: "@")))
+            }
+        }
+        for r in records {
+            guard let version = r.Version, let goModSum = r.GoModSum else { continue }
+            let pinned = sum.hashes["\(r.Path) \(version)/go.mod"]
+            if pinned == nil {
+                missing.append("\(r.Path)@\(version)/go.mod")
+            } else if pinned != goModSum {
+                throw CASError(
+                    .digestMismatch,
+                    "checksum mismatch for \(r.Path)@\(version)/go.mod: downloaded \(goModSum), \(key.goSumPath) has \(pinned!)")
+            }
+            if let zipSum = r.Sum, let pinnedZip = sum.hashes["\(r.Path) \(version)"], pinnedZip != zipSum {
+                throw CASError(
+                    .digestMismatch,
+                    "checksum mismatch for \(r.Path)@\(version): downloaded \(zipSum), \(key.goSumPath) has \(pinnedZip)")
+            }
+        }
+        if !missing.isEmpty {
+            let names = Array(Set(missing)).sorted()
+            throw CASError(
+                .invalidConfiguration,
+                "\(key.goSumPath) is missing entries for \(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? " and \(names.count - 10) more" : ""); run go mod tidy in \(key.directory)")
+        }
+        return try TreeCapture(store: local, withZips: withZips).capture(cacheRoot)
+    }
+}
+
+extension String {
+    var trimmingTrailingNewlines: String {
+        var s = self
+        while s.hasSuffix("\n") { s.removeLast() }
+        return s
+    }
+}

@@ -1,6 +1,0 @@
-import GoModSandbox
-import Testing
-
-@Test func moduleLoads() {
-    _ = GoModSandbox.self
-}
