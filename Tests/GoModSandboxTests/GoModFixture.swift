@@ -72,10 +72,14 @@ final class GoModFixture: @unchecked Sendable {
     var goEnvironment: [String: String] {
         [
             "GOPROXY": "file://\(proxy)", "GOSUMDB": "off", "GOTOOLCHAIN": "local", "GOFLAGS": "-modcacherw",
-            "GOMODCACHE": temp.sub("tidycache"), "GOCACHE": temp.sub("gocache"), "GOWORK": "off",
+            "GOMODCACHE": temp.sub("tidycache"), "GOCACHE": GoModFixture.sharedGoCache, "GOWORK": "off",
             "PATH": "\((go as NSString).deletingLastPathComponent):/usr/bin:/bin", "GOCACHEPROG": "",
         ]
     }
+
+    /// A build cache shared by the tests' direct go commands (the go command keeps it
+    /// safe for concurrent use), so the standard library compiles once.
+    static let sharedGoCache = "\(ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")/casbridge-gomod-tests-gocache"
 
     /// A PATH with no `go` on it.
     static let pathWithoutGo = "/usr/bin:/bin"

@@ -41,6 +41,7 @@ import Testing
         let digestB = try #require(Digest(hex: lines[1][0]))
         #expect(lines[0][1].hasSuffix("/repo/a") && lines[1][1].hasSuffix("/repo/b"))
         #expect(digestA != digestB)
+        #expect(!first.stderr.contains("\u{1B}[K"), "no progress drawing when stderr is not a terminal")
 
         // Shared modules are stored once: the same subtree is reachable from both trees,
         // and the store holds exactly the union of the blobs of both trees.
