@@ -18,7 +18,8 @@ struct CodecTests {
                 let ok = [c].withUnsafeBytes { decoder.decode($0) { out.append(contentsOf: $0) } }
                 #expect(ok)
             }
-            #expect(decoder.finish())
+            let finished = decoder.finish()
+            #expect(finished)
             #expect(out == bytes)
         }
     }
