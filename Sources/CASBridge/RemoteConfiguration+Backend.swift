@@ -23,6 +23,7 @@ public enum RemoteBackends {
     /// Registers the backends this library provides.
     static func registerBuiltins() {
         // http(s) and s3 register here as they are added.
+        register(schemes: ["s3"]) { try S3Store(configuration: $0) }
         register(schemes: ["http", "https"]) { try HTTPCacheStore(configuration: $0) }
     }
 

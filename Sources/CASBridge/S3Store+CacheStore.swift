@@ -1,0 +1,174 @@
+import Dispatch
+import Glibc
+
+extension S3Store: CompressionReporting {}
+
+extension S3Store {
+    public func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> {
+        let unique = Array(Set(digests))
+        return try await withThrowingTaskGroup(of: Digest?.self) { group in
+            var missing = Set<Digest>()
+            var next = 0
+            func add() {
+                let digest = unique[next]
+                next += 1
+                group.addTask { try await self.exists(self.location.key("cas", digest.hex)) ? nil : digest }
+            }
+            while next < unique.count && next < headConcurrency { add() }
+            while let result = try await group.next() {
+                if let result { missing.insert(result) }
+                if next < unique.count { add() }
+            }
+            return missing
+        }
+    }
+
+    /// Whether the object `key` exists (HEAD: 200 yes, 404 no, anything else an error).
+    func exists(_ key: String) async throws -> Bool {
+        let response = try await send("HEAD", key: key)
+        switch response.status {
+        case 200..<300: return true
+        case 404: return false
+        default: throw failure(response, "HEAD", key: key)
+        }
+    }
+
+    public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        let key = location.key("cas", digest.hex)
+        let response = try await send("GET", key: key, downloadTo: path)
+        switch response.status {
+        case 200..<300: break
+        case 404: return false
+        default: throw failure(response, "GET", key: key)
+        }
+        // Compressed objects carry the metadata marker, Content-Encoding, or both. The HTTP client
+        // may already have decoded a Content-Encoding body: the file's size tells.
+        let marked =
+            Self.header(response, Self.encodingHeader)?.lowercased() == "zstd"
+            || Self.header(response, "content-encoding")?.lowercased() == "zstd"
+        let wire = Int64(Self.header(response, "content-length") ?? "") ?? size
+        if marked, let st = FileSystem.status(path), Int64(st.st_size) != size {
+            let plain = "\(path).plain"
+            do {
+                try await Self.offload { try Self.decompressFile(path, to: plain) }
+                try FileSystem.rename(plain, path)
+            } catch {
+                unlink(plain)
+                throw CASError(.remote, "s3 GET s3://\(location.bucket)/\(key): bad zstd data", cause: error)
+            }
+        }
+        counters.withLock { $0.add(raw: size, wire: marked ? wire : size) }
+        return true
+    }
+
+    public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
+        let key = location.key("cas", digest.hex)
+        var body = HTTPClient.Body.file(path: path, size: size)
+        var payloadHash = digest.hex
+        var headers: [(name: String, value: String)] = [("content-type", "application/octet-stream")]
+        var compressedPath: String? = nil
+        defer { if let compressedPath { unlink(compressedPath) } }
+        if size >= Zstd.minimumSize {
+            let target = Self.temporaryPath("zst")
+            let result: (Int64, Digest)? = try await Self.offload {
+                guard let n = try Zstd.compressFile(path, size: size, to: target) else { return nil }
+                let (hash, _) = try FileSystem.hashFile(target)
+                return (n, hash)
+            }
+            if let (compressedSize, hash) = result {
+                compressedPath = target
+                body = .file(path: target, size: compressedSize)
+                payloadHash = hash.hex
+                headers.append(("content-encoding", "zstd"))
+                headers.append((Self.encodingHeader, "zstd"))
+            }
+        }
+        let response = try await send("PUT", key: key, headers: headers, payloadHash: payloadHash, body: body)
+        guard response.isSuccess else { throw failure(response, "PUT", key: key) }
+        let wire: Int64 = if case .file(_, let n) = body { n } else { size }
+        counters.withLock { $0.add(raw: size, wire: wire) }
+    }
+
+    public func entry(for actionID: Digest) async throws -> ActionEntry? {
+        let key = location.key("ac", ActionMapping.actionKey(for: actionID).digest.hex)
+        let response = try await send("GET", key: key)
+        switch response.status {
+        case 200..<300: return ActionMapping.entry(fromActionResult: response.body)
+        case 404: return nil
+        default: throw failure(response, "GET", key: key)
+        }
+    }
+
+    public func record(_ entry: ActionEntry, for actionID: Digest) async throws {
+        let key = location.key("ac", ActionMapping.actionKey(for: actionID).digest.hex)
+        let bytes = ActionMapping.actionResult(for: entry)
+        let response = try await send(
+            "PUT", key: key, headers: [("content-type", "application/octet-stream")],
+            payloadHash: SHA256.hash(bytes).hex, body: .bytes(bytes))
+        guard response.isSuccess else { throw failure(response, "PUT", key: key) }
+    }
+
+    /// Creates the bucket (for tests and first-time setup); an existing bucket owned by
+    /// the caller is fine.
+    public func createBucket() async throws {
+        var body: [UInt8] = []
+        if location.region != "us-east-1" {
+            body = Array(
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(location.region)</LocationConstraint></CreateBucketConfiguration>"
+                    .utf8)
+        }
+        let response = try await send(
+            "PUT", key: nil, payloadHash: SHA256.hash(body).hex, body: body.isEmpty ? .none : .bytes(body))
+        if response.isSuccess { return }
+        if let parsed = S3ErrorResponse(xml: response.body), parsed.code == "BucketAlreadyOwnedByYou" { return }
+        throw failure(response, "PUT", key: nil)
+    }
+
+    /// The value of response header `name` (lowercase), without surrounding whitespace.
+    static func header(_ response: HTTPClient.Response, _ name: String) -> String? {
+        guard let raw = response.headers[name] else { return nil }
+        let scalars = raw.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }
+        let start = scalars.firstIndex { $0 != " " && $0 != "\t" } ?? scalars.endIndex
+        let end = scalars.lastIndex { $0 != " " && $0 != "\t" }.map { scalars.index(after: $0) } ?? start
+        return String(String.UnicodeScalarView(scalars[start..<max(start, end)]))
+    }
+
+    /// Decompresses the zstd file at `source` into a new file at `target`.
+    static func decompressFile(_ source: String, to target: String) throws {
+        let input = try FileSystem.open(source, O_RDONLY)
+        defer { close(input) }
+        let output = try FileSystem.open(target, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { close(output) }
+        let decompressor = ZstdDecompressor()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 17, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(input, buffer.baseAddress!, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("read \(source)", errno: errno)
+            }
+            if n == 0 { break }
+            try decompressor.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+                try FileSystem.writeAll(output, $0, path: target)
+            }
+        }
+        guard decompressor.finished else { throw CASError(.io, "\(source): truncated zstd data") }
+    }
+
+    /// A fresh path in the temporary directory.
+    static func temporaryPath(_ suffix: String) -> String {
+        var base = "/tmp"
+        if let t = getenv("TMPDIR"), t.pointee != 0 { base = String(cString: t) }
+        return "\(base)/casbridge-s3-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).\(suffix)"
+    }
+
+    /// Runs blocking file work (compression, hashing) off the concurrency pool.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+}
