@@ -1,0 +1,107 @@
+import CASBridge
+import CASBridgeTestSupport
+import Foundation
+import Testing
+
+/// The real go command building through cacheprog with an S3 remote: a real SeaweedFS
+/// that checks signatures.
+@Suite("S3 remote end to end", .serialized)
+struct S3RemoteTests {
+    let work: TemporaryDirectory
+    let module: String
+    let go: String
+
+    init() throws {
+        go = try #require(TestPaths.go, "no go binary: run scripts/install-deps.sh (or set CASBRIDGE_TEST_GO)")
+        work = try TemporaryDirectory("s3-e2e")
+        module = work.sub("module")
+        try GoModuleFixture.write(to: module)
+    }
+
+    /// Starts SeaweedFS and creates the bucket `casbridge` with a signed PUT Bucket.
+    func startSeaweed() async throws -> SeaweedFSServer {
+        let server = try SeaweedFSServer()
+        let location = try S3Location(
+            url: "s3://casbridge?endpoint=\(server.endpoint)", environment: AWSEnvironment(home: "/nonexistent", variables: [:]))
+        let store = S3Store(
+            location: location,
+            credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey),
+            client: HTTPClient(options: HTTPClient.Options()))
+        let deadline = Date().addingTimeInterval(30)
+        while true {
+            do {
+                try await store.createBucket()
+                return server
+            } catch {
+                if Date() > deadline { throw ServerError("cannot create the bucket: \(error)\n\(server.server.log.suffix(3000))") }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    func build(
+        _ output: String, store: String, server: SeaweedFSServer?, secret: String? = nil, gocache: String,
+        extra: [String: String] = [:]
+    ) throws -> ProcessRunner.Result {
+        var env = GoModuleFixture.baseEnvironment(gocache: work.sub(gocache))
+        var prog = "\(TestPaths.cacheprog) --dir \(work.sub(store))"
+        if let server {
+            prog += " --remote s3://casbridge/ci/go?endpoint=\(server.endpoint)"
+            env["AWS_ACCESS_KEY_ID"] = server.accessKey
+            env["AWS_SECRET_ACCESS_KEY"] = secret ?? server.secretKey
+            env["AWS_CONFIG_FILE"] = work.sub("no-aws-config")
+            env["AWS_SHARED_CREDENTIALS_FILE"] = work.sub("no-aws-credentials")
+        }
+        env["GOCACHEPROG"] = prog
+        env["CASBRIDGE_STATS_FILE"] = work.sub("\(output).stats.json")
+        env.merge(extra) { $1 }
+        return try ProcessRunner.run(
+            [go, "build", "-x", "-o", work.sub(output), "./cmd/app"], environment: env, directory: module)
+    }
+
+    func stats(_ output: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: work.sub("\(output).stats.json")))
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    func binary(_ name: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: work.sub(name))) }
+
+    @Test("populate SeaweedFS from one store; an empty store with the warm remote builds with zero compiles")
+    func warmRemote() async throws {
+        let server = try await startSeaweed()
+        defer { server.stop() }
+        let first = try build("first", store: "storeA", server: server, gocache: "gcA")
+        try #require(first.status == 0, "\(first.output)")
+        #expect(GoModuleFixture.compileCount(first.stderr) >= 4)
+        let f = try stats("first")
+        let fr = f["remote"] as? [String: Any] ?? [:]
+        #expect(fr["backend"] as? String == "s3")
+        #expect((fr["uploads"] as? Int ?? 0) >= 4, "\(f)")
+        #expect((fr["errors"] as? Int ?? -1) == 0, "\(f)")
+        #expect((fr["uploadsDropped"] as? Int ?? -1) == 0, "\(f)")
+
+        let second = try build("second", store: "storeB", server: server, gocache: "gcB")
+        try #require(second.status == 0, "\(second.output)")
+        #expect(GoModuleFixture.compileCount(second.stderr) == 0, "compiled despite a warm remote:\n\(second.stderr)")
+        #expect(try binary("second") == binary("first"))
+        let s = try stats("second")
+        #expect((s["remoteHits"] as? Int ?? 0) >= 4, "\(s)")
+        let run = try ProcessRunner.run([work.sub("second")])
+        #expect(run.stdout.contains("fixture says 42"))
+    }
+
+    @Test("a wrong secret: the build still succeeds from the local store alone, the errors are counted, the secret never printed")
+    func wrongSecret() async throws {
+        let server = try await startSeaweed()
+        defer { server.stop() }
+        let secret = "definitely-wrong-\(UUID().uuidString)"
+        let result = try build("wrong", store: "storeW", server: server, secret: secret, gocache: "gcW", extra: ["CASBRIDGE_VERBOSE": "1"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(GoModuleFixture.compileCount(result.stderr) >= 4)
+        #expect(!result.stderr.contains(secret))
+        let s = try stats("wrong")
+        #expect(((s["remote"] as? [String: Any])?["errors"] as? Int ?? 0) > 0, "\(s)")
+        let run = try ProcessRunner.run([work.sub("wrong")])
+        #expect(run.stdout.contains("fixture says 42"))
+    }
+}
