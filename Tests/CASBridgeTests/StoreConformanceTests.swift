@@ -66,6 +66,10 @@ struct StoreFixture {
 /// The backends the conformance suite runs against.
 enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case local
+    /// SeaweedFS's S3 gateway (signatures checked), through S3Store.
+    case s3
+    /// moto's S3, a second dialect, through S3Store.
+    case moto
 
     var testDescription: String { rawValue }
 
@@ -74,6 +78,12 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .local:
             let dir = try TemporaryDirectory("local-store")
             return StoreFixture(store: try LocalStore(directory: dir.path), keepAlive: [dir])
+        case .s3:
+            let (store, server) = try await S3Fixtures.seaweed()
+            return StoreFixture(store: store, keepAlive: [server])
+        case .moto:
+            let (store, server) = try await S3Fixtures.moto(prefix: "conformance")
+            return StoreFixture(store: store, keepAlive: [server])
         }
     }
 }
