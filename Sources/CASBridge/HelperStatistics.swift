@@ -40,6 +40,11 @@ public final class HelperStatistics: Sendable {
         public var uploadsDropped = 0
         /// Times the circuit breaker opened.
         public var breakerTrips = 0
+        /// Latency of remote calls by operation (`get_action`, `read_blob`, `write_blob`,
+        /// `find_missing`, `put_action`).
+        public var remoteLatency: [String: LatencyHistogram] = [:]
+        /// What wire compression did for remote transfers (filled in at close).
+        public var remoteCompression = CompressionStatistics()
 
         /// Hits of either kind.
         public var hits: Int { localHits + remoteHits }

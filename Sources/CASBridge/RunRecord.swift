@@ -48,6 +48,10 @@ public struct RunRecord: Codable, Sendable, Equatable {
         public var uploadsDropped: Int
         /// Times the circuit breaker opened.
         public var breakerTrips: Int
+        /// Latency of remote calls by operation.
+        public var latency: [String: LatencyHistogram]? = nil
+        /// Wire compression of blob transfers; `ratio` is raw bytes per wire byte.
+        public var compression: CompressionStatistics? = nil
     }
 
     /// Builds the record of a run from its counters.
@@ -68,7 +72,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
             RemoteCounters(
                 backend: $0, misses: s.remoteMisses, errors: s.remoteErrors, bytesDown: s.bytesDown,
                 bytesUp: s.bytesUp, uploads: s.uploads, uploadsSkipped: s.uploadsSkipped,
-                uploadsDropped: s.uploadsDropped, breakerTrips: s.breakerTrips)
+                uploadsDropped: s.uploadsDropped, breakerTrips: s.breakerTrips,
+                latency: s.remoteLatency.isEmpty ? nil : s.remoteLatency,
+                compression: s.remoteCompression.rawBytes > 0 ? s.remoteCompression : nil)
         }
     }
 
@@ -85,9 +91,24 @@ public struct RunRecord: Codable, Sendable, Equatable {
                 + " \(r.uploads) uploads (\(Self.bytes(r.bytesUp)) up, \(r.uploadsSkipped) already there,"
                 + " \(r.uploadsDropped) dropped), \(r.errors) errors"
             if r.breakerTrips > 0 { line += ", breaker opened \(r.breakerTrips)×" }
+            if let c = r.compression, c.compressedBlobs > 0 {
+                line += ", zstd \((c.ratio * 10).rounded() / 10)× on \(c.compressedBlobs) blobs"
+            }
+            if let latency = r.latency {
+                let parts = latency.keys.sorted().map { op -> String in
+                    let h = latency[op]!
+                    return "\(op) \(h.count)× avg \(Self.milliseconds(h.mean))"
+                }
+                line += " [latency: \(parts.joined(separator: ", "))]"
+            }
         }
         let ms = (elapsedSeconds * 1000).rounded()
         return line + "; \(Int(ms)) ms"
+    }
+
+    static func milliseconds(_ seconds: Double) -> String {
+        let ms = seconds * 1000
+        return ms < 10 ? "\((ms * 10).rounded() / 10) ms" : "\(Int(ms.rounded())) ms"
     }
 
     static func bytes(_ n: Int64) -> String {

@@ -19,6 +19,10 @@ enum EnvironmentVariable: String, CaseIterable {
     case httpHeaders = "CASBRIDGE_HTTP_HEADERS"
     /// gRPC metadata for `grpc(s)://` remotes, `name: value` separated by newlines.
     case grpcHeaders = "CASBRIDGE_GRPC_HEADERS"
+    /// Where to write the run's metrics in the Prometheus text format (`--metrics-file`).
+    case metricsFile = "CASBRIDGE_METRICS_FILE"
+    /// A Prometheus Pushgateway URL to push the run's metrics to at close (`--metrics-push`).
+    case metricsPush = "CASBRIDGE_METRICS_PUSH"
     /// The size cap of automatic trims (`--max-size`).
     case maxSize = "CASBRIDGE_MAX_SIZE"
     /// The age limit of automatic trims (`--max-age`).

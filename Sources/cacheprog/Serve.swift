@@ -48,6 +48,20 @@ struct Serve: ParsableCommand {
 
     @Option(
         name: .long,
+        help: ArgumentHelp(
+            "Write the run's metrics in the Prometheus text format to this file at close (env CASBRIDGE_METRICS_FILE).",
+            valueName: "path"))
+    var metricsFile: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Push the run's metrics to this Prometheus Pushgateway at close, as job cacheprog (env CASBRIDGE_METRICS_PUSH).",
+            valueName: "url"))
+    var metricsPush: String?
+
+    @Option(
+        name: .long,
         help: ArgumentHelp("Size cap of automatic trims, e.g. 10GiB (env CASBRIDGE_MAX_SIZE; default 10GiB).", valueName: "size"))
     var maxSize: String?
 
@@ -85,6 +99,10 @@ struct Serve: ParsableCommand {
             local: local, remote: remoteTier, statistics: statistics, options: options, logger: logger)
         let outcome = server.run()
 
+        if let reporting = remoteTier?.store as? any CompressionReporting {
+            let compression = reporting.compressionStatistics
+            statistics.update { $0.remoteCompression = compression }
+        }
         let record = RunRecord(
             statistics.snapshot, elapsedSeconds: statistics.elapsedSeconds, remoteName: remoteTier?.store.name)
         if case .malformed(let message) = outcome {
@@ -103,6 +121,7 @@ struct Serve: ParsableCommand {
                 logger.error("cannot write the stats file \(path): \(error)")
             }
         }
+        writeMetrics(record, logger: logger)
         local.appendRun(record)
         if interval > 0, case .closed = outcome,
             let report = local.trimIfDue(interval: interval, policy: policy)
@@ -127,10 +146,36 @@ struct Serve: ParsableCommand {
             if let h = EnvironmentVariable.grpcHeaders.value {
                 configuration.grpcHeaders = try RemoteConfiguration.parseHeaders(h)
             }
-            let backend = try configuration.makeStore()
+            let backend = InstrumentedStore(try configuration.makeStore(), statistics: statistics)
             return RemoteTier(store: backend, mode: mode, statistics: statistics, logger: logger)
         } catch {
             throw ValidationError("--remote: \(error)")
+        }
+    }
+
+    /// Writes the Prometheus exposition to `--metrics-file` and pushes it to `--metrics-push`.
+    func writeMetrics(_ record: RunRecord, logger: Logger) {
+        let file = metricsFile ?? EnvironmentVariable.metricsFile.value
+        let gateway = metricsPush ?? EnvironmentVariable.metricsPush.value
+        guard file != nil || gateway != nil else { return }
+        let text = PrometheusExposition.text(record)
+        if let file {
+            do {
+                try FileSystem.writeFileAtomically(file, Array(text.utf8))
+            } catch {
+                logger.error("cannot write the metrics file \(file): \(error)")
+            }
+        }
+        if let gateway {
+            let failure: String? = waitForTask {
+                do {
+                    try await PrometheusExposition.push(text, to: gateway)
+                    return nil
+                } catch {
+                    return "\(error)"
+                }
+            }
+            if let failure { logger.warning("cannot push metrics: \(failure)") }
         }
     }
 }

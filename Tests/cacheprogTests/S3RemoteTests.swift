@@ -80,7 +80,9 @@ struct S3RemoteTests {
         #expect((fr["errors"] as? Int ?? -1) == 0, "\(f)")
         #expect((fr["uploadsDropped"] as? Int ?? -1) == 0, "\(f)")
 
-        let second = try build("second", store: "storeB", server: server, gocache: "gcB")
+        let metricsFile = work.sub("second.prom")
+        let second = try build(
+            "second", store: "storeB", server: server, gocache: "gcB", extra: ["CASBRIDGE_METRICS_FILE": metricsFile])
         try #require(second.status == 0, "\(second.output)")
         #expect(GoModuleFixture.compileCount(second.stderr) == 0, "compiled despite a warm remote:\n\(second.stderr)")
         #expect(try binary("second") == binary("first"))
@@ -88,6 +90,54 @@ struct S3RemoteTests {
         #expect((s["remoteHits"] as? Int ?? 0) >= 4, "\(s)")
         let run = try ProcessRunner.run([work.sub("second")])
         #expect(run.stdout.contains("fixture says 42"))
+
+        // The last go command's helper wrote the metrics file: valid exposition with real values.
+        let text = try String(contentsOfFile: metricsFile, encoding: .utf8)
+        let samples = try PrometheusTextValidator.validate(text)
+        func value(_ name: String, _ labels: [String: String] = [:]) -> Double {
+            samples.first { sample in sample.name == name && labels.allSatisfy { l in sample.labels[l.key] == l.value } }?.value ?? -1
+        }
+        #expect(value("cacheprog_hits_total", ["tier": "remote"]) >= 4, "\(text)")
+        #expect(value("cacheprog_remote_bytes_total", ["backend": "s3", "direction": "down"]) > 0, "\(text)")
+        #expect(value("cacheprog_remote_request_duration_seconds_count", ["operation": "get_action"]) >= 4, "\(text)")
+        #expect(value("cacheprog_remote_request_duration_seconds_count", ["operation": "read_blob"]) >= 4, "\(text)")
+        #expect(value("cacheprog_remote_compression_ratio", ["backend": "s3"]) > 1, "Go archives compress: \(text)")
+        let r = s["remote"] as? [String: Any] ?? [:]
+        #expect(r["latency"] != nil && r["compression"] != nil, "\(s)")
+    }
+
+    @Test("metrics are pushed to a Pushgateway at close: PUT /metrics/job/cacheprog in the text format")
+    func pushGateway() throws {
+        // A tiny receiver standing in for the Pushgateway: records method, path, type and body.
+        let python = try #require(TestPaths.systemTool("python3"), "python3 not found: run scripts/install-deps.sh")
+        let port = Network.freePort()
+        let received = work.sub("pushed")
+        let script = """
+            import sys
+            from http.server import HTTPServer, BaseHTTPRequestHandler
+            class H(BaseHTTPRequestHandler):
+                def log_message(self, *a): pass
+                def do_PUT(self):
+                    body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                    with open(sys.argv[2], "wb") as f:
+                        f.write((self.command + " " + self.path + "\\n" + self.headers.get("Content-Type", "") + "\\n").encode() + body)
+                    self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+                do_POST = do_PUT
+            HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+            """
+        let server = try ServerProcess(name: "pushgateway stand-in", [python, "-c", script, "\(port)", received], logPath: work.sub("push.log"))
+        defer { server.stop() }
+        try server.waitForPort(port)
+        let close = Data("{\"ID\":1,\"Command\":\"close\"}\n".utf8)
+        let result = try ProcessRunner.run(
+            [TestPaths.cacheprog, "--dir", work.sub("pushstore"), "--metrics-push", "http://127.0.0.1:\(port)/"], stdin: close)
+        #expect(result.status == 0, "\(result.output)")
+        let pushed = try String(contentsOfFile: received, encoding: .utf8)
+        let lines = pushed.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)
+        #expect(lines[0] == "PUT /metrics/job/cacheprog")
+        #expect(lines[1].hasPrefix("text/plain; version=0.0.4"))
+        let samples = try PrometheusTextValidator.validate(String(lines[2]))
+        #expect(samples.contains { $0.name == "cacheprog_gets_total" && $0.value == 0 })
     }
 
     @Test("a wrong secret: the build still succeeds from the local store alone, the errors are counted, the secret never printed")
