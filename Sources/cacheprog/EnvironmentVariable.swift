@@ -17,6 +17,9 @@ enum EnvironmentVariable: String, CaseIterable {
     case uploadTimeout = "CASBRIDGE_UPLOAD_TIMEOUT"
     /// Extra HTTP headers for `http(s)://` remotes, `Name: value` separated by newlines.
     case httpHeaders = "CASBRIDGE_HTTP_HEADERS"
+    /// How long one remote request may take, e.g. `30s` (default 60s); HTTP requests that
+    /// make no progress for min(this, 10s) fail too.
+    case remoteTimeout = "CASBRIDGE_REMOTE_TIMEOUT"
     /// gRPC metadata for `grpc(s)://` remotes, `name: value` separated by newlines.
     case grpcHeaders = "CASBRIDGE_GRPC_HEADERS"
     /// Where to write the run's metrics in the Prometheus text format (`--metrics-file`).

@@ -139,6 +139,11 @@ struct Serve: ParsableCommand {
         }
         var configuration = RemoteConfiguration(url: url)
         configuration.insecure = insecure
+        if let t = EnvironmentVariable.remoteTimeout.value {
+            let nanoseconds = try Parsing.duration(t, what: EnvironmentVariable.remoteTimeout.rawValue)
+            guard nanoseconds > 0 else { throw ValidationError("\(EnvironmentVariable.remoteTimeout.rawValue) must be positive") }
+            configuration.requestTimeout = Double(nanoseconds) / 1e9
+        }
         do {
             if let h = EnvironmentVariable.httpHeaders.value {
                 configuration.httpHeaders = try RemoteConfiguration.parseHeaders(h)
