@@ -151,8 +151,9 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Takes one header line.
     func header(_ line: UnsafeRawBufferPointer) {
-        var text = String(decoding: line, as: UTF8.self)
-        while text.last == "\n" || text.last == "\r" { text.removeLast() }
+        var end = line.count
+        while end > 0 && (line[end - 1] == 0x0A || line[end - 1] == 0x0D) { end -= 1 }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<end]), as: UTF8.self)
         if text.hasPrefix("HTTP/") {
             headers = [:]  // a new response (after 100 Continue, or a retried connection)
             return

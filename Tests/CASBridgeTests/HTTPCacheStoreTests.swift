@@ -1,0 +1,110 @@
+@testable import CASBridge
+import CASBridgeTestSupport
+import Foundation
+import Testing
+
+/// The bazel-remote-layout HTTP store against a real nginx (WebDAV PUT).
+@Suite("HTTP cache store", .serialized)
+struct HTTPCacheStoreTests {
+    func store(_ url: String) throws -> HTTPCacheStore {
+        try HTTPCacheStore(configuration: RemoteConfiguration(url: url))
+    }
+
+    func write(_ bytes: [UInt8], _ dir: TemporaryDirectory, _ name: String) -> (String, Digest) {
+        let path = dir.sub(name)
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return (path, SHA256.hash(bytes))
+    }
+
+    static let compressible: [UInt8] = Array(String(repeating: "package main // compressible\n", count: 4000).utf8)
+    static let random: [UInt8] = (0..<100_000).map { _ in UInt8.random(in: 0...255) }
+
+    @Test("URLs: userinfo becomes basic auth and never appears in the base URL; prefixes and zstd= parse")
+    func urls() throws {
+        let parsed = try HTTPCacheStore.parse("https://al%40ce:s3cr%2Ft@cache.example:8443/team/a/?zstd=off", redacted: "x")
+        #expect(parsed.base == "https://cache.example:8443/team/a")
+        #expect(parsed.credentials == "al@ce:s3cr/t")
+        #expect(parsed.zstd == .off)
+        #expect(try HTTPCacheStore.parse("http://h", redacted: "x").base == "http://h")
+        #expect(throws: CASError.self) { try HTTPCacheStore.parse("http://h/?region=x", redacted: "x") }
+        let store = try store("http://user:topsecret@127.0.0.1:1/p")
+        #expect(store.baseURL == "http://127.0.0.1:1/p")
+        let auth = store.headers.first { $0.name == "Authorization" }?.value
+        #expect(auth == "Basic dXNlcjp0b3BzZWNyZXQ=")
+        #expect(!"\(store.url("cas", .empty))".contains("topsecret"))
+        let registered = try RemoteConfiguration(url: "http://127.0.0.1:1").makeStore()
+        #expect(registered is HTTPCacheStore)
+        #expect(registered.name == "http")
+    }
+
+    @Test("a plain WebDAV server is probed once and gets uncompressed bodies")
+    func probeWebDAV() async throws {
+        let nginx = try NginxServer()
+        let dir = try TemporaryDirectory("http-store")
+        let store = try store(nginx.url)
+        let (path, digest) = write(Self.compressible, dir, "blob")
+        try await store.writeBlob(digest, size: Int64(Self.compressible.count), from: path)
+        let stored = try Data(contentsOf: URL(fileURLWithPath: nginx.path("cas", digest.hex)))
+        #expect(stored == Data(Self.compressible), "nginx must hold the plain bytes")
+        #expect(await store.uploadsCompressed() == false)
+        let probe = SHA256.hash(HTTPCacheStore.probeContent)
+        #expect(nginx.stored("cas").contains(probe.hex))
+    }
+
+    @Test("with zstd=on, compressible blobs of 1 KiB or more go compressed; others plain")
+    func compressedUploads() async throws {
+        let nginx = try NginxServer()
+        let dir = try TemporaryDirectory("http-store")
+        let store = try store(nginx.url + "?zstd=on")
+        let small = Array(String(repeating: "a", count: 1000).utf8)
+        for (name, bytes, compressed) in [("big", Self.compressible, true), ("random", Self.random, false), ("small", small, false)] {
+            let (path, digest) = write(bytes, dir, name)
+            try await store.writeBlob(digest, size: Int64(bytes.count), from: path)
+            let stored = try [UInt8](Data(contentsOf: URL(fileURLWithPath: nginx.path("cas", digest.hex))))
+            if compressed {
+                #expect(stored.count < bytes.count * 9 / 10, "\(name)")
+                #expect(Zstd.decompress(stored) == bytes, "\(name)")
+            } else {
+                #expect(stored == bytes, "\(name) must be sent plain")
+            }
+        }
+    }
+
+    @Test("undecodable action entries are misses; server errors name the URL and status")
+    func errors() async throws {
+        let nginx = try NginxServer()
+        let store = try store(nginx.url)
+        let actionID = SHA256.hash(Array("garbage entry".utf8))
+        let key = ActionMapping.actionKey(for: actionID).digest
+        try Data("this is not an ActionResult".utf8).write(to: URL(fileURLWithPath: nginx.path("ac", key.hex)))
+        #expect(try await store.entry(for: actionID) == nil)
+
+        let wrong = try self.store(nginx.url + "/elsewhere")
+        let dir = try TemporaryDirectory("http-store")
+        let (path, digest) = write([1, 2, 3], dir, "tiny")
+        do {
+            try await wrong.writeBlob(digest, size: 3, from: path)
+            Issue.record("PUT outside the DAV location must fail")
+        } catch let error as CASError {
+            #expect(error.code == .remote)
+            #expect(error.message.contains("\(nginx.url)/elsewhere/cas/\(digest.hex)"), "\(error)")
+            #expect(error.message.contains("405") || error.message.contains("404"), "\(error)")
+        }
+    }
+
+    @Test("zstd helpers: streaming compression round-trips and reports when it does not pay")
+    func zstd() throws {
+        let dir = try TemporaryDirectory("zstd")
+        let (plain, _) = write(Self.compressible, dir, "plain")
+        let size = try #require(try Zstd.compressFile(plain, size: Int64(Self.compressible.count), to: dir.sub("z")))
+        let compressed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.sub("z"))))
+        #expect(Int64(compressed.count) == size)
+        #expect(Zstd.decompress(compressed) == Self.compressible)
+        let (random, _) = write(Self.random, dir, "random")
+        #expect(try Zstd.compressFile(random, size: Int64(Self.random.count), to: dir.sub("r")) == nil)
+        #expect(!FileManager.default.fileExists(atPath: dir.sub("r")), "the useless output is removed")
+        #expect(Zstd.pays(original: 1000, compressed: 900))
+        #expect(!Zstd.pays(original: 1000, compressed: 901))
+        #expect(Zstd.decompress(Array(compressed.dropLast())) == nil, "truncated frames are rejected")
+    }
+}
