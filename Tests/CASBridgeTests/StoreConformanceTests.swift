@@ -70,6 +70,8 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case s3
     /// moto's S3, a second dialect, through S3Store.
     case moto
+    /// nginx as a WebDAV server in the bazel-remote layout, through HTTPCacheStore.
+    case http
 
     var testDescription: String { rawValue }
 
@@ -84,6 +86,9 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .moto:
             let (store, server) = try await S3Fixtures.moto(prefix: "conformance")
             return StoreFixture(store: store, keepAlive: [server])
+        case .http:
+            let nginx = try NginxServer()
+            return StoreFixture(store: try RemoteConfiguration(url: nginx.url).makeStore(), keepAlive: [nginx])
         }
     }
 }
