@@ -78,6 +78,8 @@ struct Serve: ParsableCommand {
     var trimInterval: String?
 
     func run() throws {
+        // A go command that went away must not kill the helper mid-write: EPIPE is handled.
+        signal(SIGPIPE, SIG_IGN)
         let verbose = self.verbose || EnvironmentVariable.verbose.isTrue
         var logger = Logger(label: "cacheprog")
         logger.logLevel = verbose ? .info : .notice

@@ -70,7 +70,8 @@ struct GoEndToEndTests {
         #expect(vet.status == 0, "\(vet.output)")
         let stats = try ProcessRunner.run([TestPaths.cacheprog, "stats", "--dir", store, "--json"])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
-        #expect((report["runs"] as? Int ?? 0) >= 5)
+        // Three go test runs and go vet each started a helper (go clean -testcache needs no cache).
+        #expect((report["runs"] as? Int ?? 0) >= 4)
     }
 
     @Test("four go builds in parallel on one store")
