@@ -102,6 +102,34 @@ struct S3StoreTests {
         #expect(try FileSystem.readFile(work.sub("out")) == bytes)
     }
 
+    @Test("SeaweedFS: small outputs are inlined in the action entry: a hit needs one request")
+    func inlineSmallOutputs() async throws {
+        let (writer, server) = try await S3Fixtures.seaweed()
+        defer { server.stop() }
+        let work = try TemporaryDirectory("s3-inline")
+        let bytes = Array("a small Go output \(UUID())".utf8)
+        let digest = SHA256.hash(bytes)
+        try await writer.writeBlob(digest, size: Int64(bytes.count), from: Self.write(bytes, in: work, "small"))
+        let actionID = SHA256.hash(Array("inline action \(UUID())".utf8))
+        let entry = ActionEntry(outputID: digest, size: Int64(bytes.count), time: Timestamp(nanoseconds: 1_700_000_000_000_000_007))
+        try await writer.record(entry, for: actionID)
+        // Remove the blob object: a reader can only succeed through the inlined bytes.
+        let delete = try await writer.send("DELETE", key: writer.location.key("cas", digest.hex))
+        #expect(delete.isSuccess, "DELETE: HTTP \(delete.status)")
+        let reader = try S3Fixtures.makeStore(
+            endpoint: server.endpoint, bucket: "casbridge", prefix: "ci/run",
+            credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey))
+        #expect(try await reader.entry(for: actionID) == entry)
+        #expect(try await reader.readBlob(digest, size: Int64(bytes.count), into: work.sub("out")))
+        #expect(try FileSystem.readFile(work.sub("out")) == bytes)
+        // Without the entry first, the (deleted) blob is simply absent.
+        #expect(try await reader.readBlob(digest, size: Int64(bytes.count), into: work.sub("again")) == false)
+        // Any REAPI reader sees a normal ActionResult.
+        let raw = try await reader.send("GET", key: reader.location.key("ac", ActionMapping.actionKey(for: actionID).digest.hex))
+        #expect(ActionMapping.entry(fromActionResult: raw.body) == entry)
+        #expect(ActionMapping.inlineContents(fromActionResult: raw.body) == bytes)
+    }
+
     @Test("SeaweedFS: wrong credentials are .unauthorized with the S3 code, never the secret or signature")
     func wrongCredentials() async throws {
         let (good, server) = try await S3Fixtures.seaweed()
