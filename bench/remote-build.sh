@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Benchmark of an HTTP remote (issue 3), side by side in one run:
+#   1. warm no-op `go build std` with the built-in GOCACHE (the reference);
+#   2. `go build std` through cacheprog from an EMPTY local store and empty GOCACHE with a
+#      WARM remote (fresh local state each run: every output comes over the network);
+#   3. the same as 2 through bench/delay-proxy.py adding 25 ms each way (50 ms RTT).
+# Runs of 1 and 2 (and 3) are interleaved. The claim checked: 2 takes at most 2.5x of 1.
+# Usage: bench/remote-build.sh [backend: nginx (default) | seaweedfs] [runs (default 5)] [delayed runs (default 2)]
+# Env: SCRATCH=.build-xyz to build into another scratch path (default .build).
+# Adding a backend: write start_<name> that starts the server in the background, sets
+# server_pid, server_port and remote_url (the cacheprog --remote URL), and waits until it serves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend=${1:-nginx}
+runs=${2:-5}
+delayed_runs=${3:-2}
+scratch=${SCRATCH:-.build}
+bash scripts/install-deps.sh >/dev/null
+swift build -c release --scratch-path "$scratch" --product cacheprog >/dev/null 2>&1 \
+    || swift build -c release --scratch-path "$scratch" --product cacheprog
+bin=$PWD/$scratch/release/cacheprog
+go=$PWD/.tools/gobin/go
+work=$(mktemp -d /tmp/casbridge-remote-bench.XXXXXX)
+server_pid=
+proxy_pid=
+cleanup() {
+    for pid in $proxy_pid $server_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    chmod -R u+w "$work"; rm -rf "$work"
+}
+trap cleanup EXIT
+export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1
+unset GOCACHEPROG CASBRIDGE_DIR CASBRIDGE_REMOTE
+now() { date +%s.%N; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() {
+    for _ in $(seq 200); do
+        if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "nothing listens on 127.0.0.1:$1" >&2; exit 1
+}
+
+start_nginx() {
+    server_port=$(free_port)
+    local d=$work/nginx
+    mkdir -p "$d/root/ac" "$d/root/cas" "$d/tmp"
+    cat >"$d/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $d/error.log warn;
+pid $d/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    log_not_found off;
+    client_body_temp_path $d/tmp;
+    proxy_temp_path $d/tmp;
+    fastcgi_temp_path $d/tmp;
+    uwsgi_temp_path $d/tmp;
+    scgi_temp_path $d/tmp;
+    keepalive_requests 100000;
+    server {
+        listen 127.0.0.1:$server_port;
+        location ~ "^/(ac|cas)/[0-9a-f]{64}\$" {
+            dav_methods PUT;
+            create_full_put_path on;
+            client_max_body_size 0;
+            root $d/root;
+        }
+    }
+}
+CONF
+    /usr/sbin/nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" &
+    server_pid=$!
+    wait_port "$server_port"
+    remote_url=http://127.0.0.1:$server_port
+    backend_version=$(/usr/sbin/nginx -v 2>&1)
+}
+
+declare -F "start_$backend" >/dev/null || { echo "unknown backend '$backend' (have: nginx)" >&2; exit 2; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
+"start_$backend"
+echo "go: $($go version); cacheprog: release build of $(git rev-parse --short HEAD 2>/dev/null || echo unknown); backend: $backend ($backend_version)"
+echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo
+
+# Populate: the built-in cache and the remote (through a throw-away local store).
+GOCACHE=$work/gc-builtin $go build std
+GOCACHE=$work/gc-populate GOCACHEPROG="$bin --dir $work/store-populate --remote $remote_url" $go build std
+echo "remote populated: $(CASBRIDGE_DIR=$work/store-populate $bin stats 2>/dev/null | tail -1 || true)"
+
+proxy_port=$(free_port)
+python3 bench/delay-proxy.py "$proxy_port" "$server_port" 25 &
+proxy_pid=$!
+wait_port "$proxy_port"
+delayed_url=${remote_url/:$server_port/:$proxy_port}
+
+remote_run() { # url tag -> seconds
+    local dir=$work/run-$2
+    rm -rf "$dir"; mkdir -p "$dir"
+    local t0 t1
+    t0=$(now)
+    GOCACHE=$dir/gocache GOCACHEPROG="$bin --dir $dir/store --remote $1" CASBRIDGE_STATS_FILE=$dir/stats.json $go build std
+    t1=$(now)
+    echo "$t1 - $t0" | bc
+}
+remote_summary() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"gets {r['gets']}, remote hits {r['remoteHits']}, misses {r['misses']}, bytes down {r.get('remote',{}).get('bytesDown')}\")" "$1"; }
+
+declare -a builtin remote delayed
+for ((i = 1; i <= runs; i++)); do
+    t0=$(now); GOCACHE=$work/gc-builtin $go build std; t1=$(now)
+    builtin+=("$(echo "$t1 - $t0" | bc)")
+    remote+=("$(remote_run "$remote_url" "r$i")")
+    line="run $i: built-in warm ${builtin[-1]} s, empty local + warm $backend ${remote[-1]} s"
+    if ((i <= delayed_runs)); then
+        delayed+=("$(remote_run "$delayed_url" "d$i")")
+        line+=", same at 50 ms RTT ${delayed[-1]} s"
+    fi
+    echo "$line"
+done
+echo "last remote run: $(remote_summary "$work/run-r$runs/stats.json")"
+b=$(median "${builtin[@]}"); r=$(median "${remote[@]}")
+echo
+echo "go build std, medians of $runs runs:"
+echo "  built-in warm GOCACHE:               ${b} s"
+echo "  empty local + warm $backend:            ${r} s  ratio $(echo "scale=2; $r / $b" | bc)x (claim: <= 2.5x)"
+if ((delayed_runs > 0)); then
+    dl=$(median "${delayed[@]}")
+    echo "  empty local + warm $backend, 50ms RTT: ${dl} s  ratio $(echo "scale=2; $dl / $b" | bc)x (median of $delayed_runs)"
+fi
