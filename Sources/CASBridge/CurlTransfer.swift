@@ -54,6 +54,9 @@ final class CurlTransfer: @unchecked Sendable {
         casb_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
         casb_easy_setopt_long(easy, CURLOPT_TCP_NODELAY, 1)
         casb_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        // Fewer, larger write callbacks and reads for multi-megabyte blobs.
+        casb_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 256 * 1024)
+        casb_easy_setopt_long(easy, CURLOPT_UPLOAD_BUFFERSIZE, 256 * 1024)
         casb_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
         casb_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(options.requestTimeout * 1000))
         casb_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
