@@ -17,6 +17,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        // Without the default traits: BinaryDelimitedStreams pulls in full Foundation.
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
     ],
     targets: [
         .systemLibrary(
@@ -62,6 +67,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CASBridgeREAPI",
+            dependencies: [
+                "CASBridge",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CASBridgeREAPITests",
+            dependencies: ["CASBridgeREAPI", "CASBridge", "CASBridgeTestSupport"],
+            exclude: ["reapi_client.py"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GoModSandbox",
             dependencies: [
                 "CASBridge",
@@ -78,6 +100,7 @@ let package = Package(
             name: "cacheprog",
             dependencies: [
                 "CASBridge",
+                "CASBridgeREAPI",
                 "GoModSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

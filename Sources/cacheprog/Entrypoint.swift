@@ -1,3 +1,4 @@
+import CASBridgeREAPI
 import Logging
 
 @main
@@ -7,6 +8,8 @@ struct Entrypoint {
             _ = label
             return StderrLogHandler()
         }
+        // grpc:// and grpcs:// remotes (the REAPI backend lives in its own library).
+        REAPIBackend.register()
         CacheProg.main()
     }
 }

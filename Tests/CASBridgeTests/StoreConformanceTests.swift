@@ -3,7 +3,9 @@ import CASBridgeTestSupport
 import Foundation
 import Testing
 
-/// One suite of behaviour every store must show, run against each backend.
+/// One suite of behaviour every store must show, run against each backend. The checks
+/// live in `StoreConformance` (TestSupport) so that CASBridgeREAPITests runs the same
+/// ones against the gRPC backend without CASBridgeTests linking gRPC.
 /// Backends that need a server start it through `TestServers` (loopback only).
 @Suite("Store conformance", .serialized)
 struct StoreConformanceTests {
@@ -12,48 +14,15 @@ struct StoreConformanceTests {
     @Test("blobs round-trip; absent blobs are reported missing", arguments: backends)
     func blobRoundTrip(_ backend: StoreBackend) async throws {
         let fixture = try await backend.makeStore()
-        let store = fixture.store
-        let work = try TemporaryDirectory("conformance")
-        for size in [0, 1, 1000, 300_000] {
-            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ size) }
-            let digest = SHA256.hash(bytes)
-            let source = work.sub("in-\(size)")
-            _ = FileManager.default.createFile(atPath: source, contents: Data(bytes))
-            try await store.writeBlob(digest, size: Int64(size), from: source)
-            #expect(try await store.missingBlobs([digest]).isEmpty, "\(backend): blob of \(size) bytes missing after write")
-            let target = work.sub("out-\(size)")
-            #expect(try await store.readBlob(digest, size: Int64(size), into: target))
-            #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == Data(bytes))
-        }
-        let absent = SHA256.hash(Array("absent \(UUID())".utf8))
-        #expect(try await store.missingBlobs([absent]) == [absent])
-        #expect(try await store.readBlob(absent, size: 10, into: work.sub("absent")) == false)
+        try await StoreConformance.blobRoundTrip(fixture.store, backend: backend.rawValue)
+        withExtendedLifetime(fixture.keepAlive) {}
     }
 
     @Test("action entries round-trip with their time", arguments: backends)
     func actionRoundTrip(_ backend: StoreBackend) async throws {
         let fixture = try await backend.makeStore()
-        let store = fixture.store
-        let work = try TemporaryDirectory("conformance")
-        let bytes = Array("output of an action \(UUID())".utf8)
-        let digest = SHA256.hash(bytes)
-        _ = FileManager.default.createFile(atPath: work.sub("blob"), contents: Data(bytes))
-        try await store.writeBlob(digest, size: Int64(bytes.count), from: work.sub("blob"))
-        let actionID = SHA256.hash(Array("action \(UUID())".utf8))
-        #expect(try await store.entry(for: actionID) == nil)
-        let entry = ActionEntry(outputID: digest, size: Int64(bytes.count), time: Timestamp(nanoseconds: 1_700_000_000_123_456_789))
-        try await store.record(entry, for: actionID)
-        let read = try await store.entry(for: actionID)
-        #expect(read?.outputID == digest)
-        #expect(read?.size == Int64(bytes.count))
-        #expect(read?.time == entry.time, "\(backend): the put time must survive the round trip")
-        // A later record for the same action replaces the earlier one.
-        let other = Array("another output \(UUID())".utf8)
-        let otherDigest = SHA256.hash(other)
-        _ = FileManager.default.createFile(atPath: work.sub("other"), contents: Data(other))
-        try await store.writeBlob(otherDigest, size: Int64(other.count), from: work.sub("other"))
-        try await store.record(ActionEntry(outputID: otherDigest, size: Int64(other.count), time: entry.time), for: actionID)
-        #expect(try await store.entry(for: actionID)?.outputID == otherDigest)
+        try await StoreConformance.actionRoundTrip(fixture.store, backend: backend.rawValue)
+        withExtendedLifetime(fixture.keepAlive) {}
     }
 }
 

@@ -1,0 +1,53 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+
+/// One HTTP/2 channel to a REAPI server and the service clients over it. Created on
+/// first use, so a helper that never talks to the server never starts NIO.
+final class REAPIConnection: Sendable {
+    typealias Transport = HTTP2ClientTransport.Posix
+
+    let client: GRPCClient<Transport>
+    let capabilities: Build_Bazel_Remote_Execution_V2_Capabilities.Client<Transport>
+    let cas: Build_Bazel_Remote_Execution_V2_ContentAddressableStorage.Client<Transport>
+    let actionCache: Build_Bazel_Remote_Execution_V2_ActionCache.Client<Transport>
+    let byteStream: Google_Bytestream_ByteStream.Client<Transport>
+    private let runner: Task<Void, Never>
+
+    init(endpoint: REAPIEndpoint, insecure: Bool) throws {
+        let target: any ResolvableTarget
+        if endpoint.host.contains(":") {
+            target = ResolvableTargets.IPv6.ipv6(address: endpoint.host, port: endpoint.port)
+        } else {
+            target = ResolvableTargets.DNS(host: endpoint.host, port: endpoint.port)
+        }
+        let security: Transport.TransportSecurity =
+            endpoint.tls
+            ? .tls { tls in
+                if insecure { tls.serverCertificateVerification = .noVerification }
+            }
+            : .plaintext
+        var config = Transport.Config.defaults
+        // Reconnect quickly after the server comes back; RPCs in between fail at once
+        // (waitForReady is off) and the remote tier's circuit breaker takes over.
+        config.backoff = .init(initial: .milliseconds(200), max: .seconds(10), multiplier: 1.6, jitter: 0.2)
+        let transport = try Transport(target: target, transportSecurity: security, config: config)
+        let client = GRPCClient(transport: transport)
+        self.client = client
+        capabilities = .init(wrapping: client)
+        cas = .init(wrapping: client)
+        actionCache = .init(wrapping: client)
+        byteStream = .init(wrapping: client)
+        runner = Task.detached {
+            try? await client.runConnections()
+        }
+    }
+
+    /// Starts closing the channel; in-flight RPCs finish first.
+    func shutdown() {
+        client.beginGracefulShutdown()
+    }
+
+    deinit {
+        client.beginGracefulShutdown()
+    }
+}

@@ -1,0 +1,138 @@
+public import CASBridge
+import FoundationEssentials
+import GRPCCore
+import Glibc
+
+extension REAPIStore {
+    /// google.rpc.Code values of batch answers.
+    static let statusOK: Int32 = 0
+    static let statusNotFound: Int32 = 5
+
+    /// Without sizes, the sizes this store has seen (writes, reads, action results) are
+    /// used; a blob of unknown size is reported missing, since REAPI servers address
+    /// blobs by digest and size.
+    public func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> {
+        var sized: [(digest: Digest, size: Int64)] = []
+        var unknown = Set<Digest>()
+        for digest in digests {
+            if let size = knownSize(digest) { sized.append((digest, size)) } else { unknown.insert(digest) }
+        }
+        return unknown.union(try await missingBlobs(sized: sized))
+    }
+
+    public func missingBlobs(sized blobs: [(digest: Digest, size: Int64)]) async throws -> Set<Digest> {
+        // The empty blob is always present in a REAPI CAS.
+        let asked = blobs.filter { !($0.digest == .empty && $0.size == 0) }
+        guard !asked.isEmpty else { return [] }
+        for blob in asked { learnSize(blob.digest, blob.size) }
+        let connection = try connection()
+        var request = Build_Bazel_Remote_Execution_V2_FindMissingBlobsRequest()
+        request.instanceName = endpoint.instanceName
+        request.blobDigests = asked.map { Self.digest($0.digest, $0.size) }
+        let metadata = self.metadata
+        let response = try await rpc("FindMissingBlobs of \(asked.count) blobs") { [request] options in
+            try await connection.cas.findMissingBlobs(request, metadata: metadata, options: options)
+        }
+        var missing = Set<Digest>()
+        for d in response.missingBlobDigests {
+            if let digest = Digest(hex: d.hash) { missing.insert(digest) }
+        }
+        return missing
+    }
+
+    public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        learnSize(digest, size)
+        if let data = inline.take(digest) {
+            try Self.writeFile(path, data)
+            return true
+        }
+        if digest == .empty && size == 0 {
+            try Self.writeFile(path, Data())
+            return true
+        }
+        if await fitsBatch(size) {
+            return try await batchRead(digest, size: size, into: path)
+        }
+        return try await streamRead(digest, size: size, into: path)
+    }
+
+    public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
+        learnSize(digest, size)
+        if digest == .empty && size == 0 { return }
+        if await fitsBatch(size) {
+            let bytes: [UInt8]
+            do {
+                bytes = try FileSystem.readFile(path)
+            } catch {
+                throw CASError(.io, "grpc: cannot read blob \(digest) from \(path)", cause: error)
+            }
+            guard Int64(bytes.count) == size else {
+                throw CASError(
+                    .digestMismatch, "grpc: \(path) holds \(bytes.count) bytes, not \(size), for blob \(digest)")
+            }
+            try await batchUpdate([(digest, Data(bytes))])
+        } else {
+            try await streamWrite(digest, size: size, from: path)
+        }
+    }
+
+    /// Uploads small blobs in one BatchUpdateBlobs call.
+    func batchUpdate(_ blobs: [(Digest, Data)]) async throws {
+        let connection = try connection()
+        var request = Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest()
+        request.instanceName = endpoint.instanceName
+        request.requests = blobs.map { digest, data in
+            var r = Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest.Request()
+            r.digest = Self.digest(digest, Int64(data.count))
+            r.data = data
+            return r
+        }
+        let metadata = self.metadata
+        let what = blobs.count == 1 ? "BatchUpdateBlobs of \(blobs[0].0)" : "BatchUpdateBlobs of \(blobs.count) blobs"
+        let response = try await rpc(what) { [request] options in
+            try await connection.cas.batchUpdateBlobs(request, metadata: metadata, options: options)
+        }
+        for r in response.responses where r.status.code != Self.statusOK {
+            throw CASError(
+                .remote,
+                "grpc: BatchUpdateBlobs of \(r.digest.hash) on \(endpoint.description) failed: status \(r.status.code): \(r.status.message)"
+            )
+        }
+    }
+
+    private func batchRead(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        let connection = try connection()
+        var request = Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest()
+        request.instanceName = endpoint.instanceName
+        request.digests = [Self.digest(digest, size)]
+        let metadata = self.metadata
+        let response = try await rpc("BatchReadBlobs of \(digest)") { [request] options in
+            try await connection.cas.batchReadBlobs(request, metadata: metadata, options: options)
+        }
+        guard let answer = response.responses.first(where: { $0.digest.hash == digest.hex }) else {
+            throw CASError(.remote, "grpc: BatchReadBlobs on \(endpoint.description) did not answer for \(digest)")
+        }
+        switch answer.status.code {
+        case Self.statusOK:
+            try Self.writeFile(path, answer.data)
+            return true
+        case Self.statusNotFound:
+            return false
+        default:
+            throw CASError(
+                .remote,
+                "grpc: BatchReadBlobs of \(digest) on \(endpoint.description) failed: status \(answer.status.code): \(answer.status.message)"
+            )
+        }
+    }
+
+    static func writeFile(_ path: String, _ data: Data) throws {
+        do {
+            let fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_TRUNC)
+            defer { close(fd) }
+            try data.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
+        } catch {
+            throw CASError(.io, "grpc: cannot write \(path)", cause: error)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import CASBridge
+import CASBridgeTestSupport
+import Foundation
+import Testing
+
+/// The real go command building through cacheprog with a BuildGrid remote.
+@Suite("go builds with a REAPI remote", .serialized)
+struct REAPIGoBuildTests {
+    let work: TemporaryDirectory
+    let module: String
+    let go: String
+
+    init() throws {
+        go = try #require(TestPaths.go, "no go binary: run scripts/install-deps.sh (or set CASBRIDGE_TEST_GO)")
+        work = try TemporaryDirectory("reapi-go")
+        module = work.sub("module")
+        try GoModuleFixture.write(to: module)
+    }
+
+    func goBuild(_ output: String, store: String, remote: String, gocache: String) throws -> ProcessRunner.Result {
+        var env = GoModuleFixture.baseEnvironment(gocache: work.sub(gocache))
+        env["GOCACHEPROG"] = "\(TestPaths.cacheprog) --dir \(work.sub(store)) --remote \(remote)"
+        env["CASBRIDGE_UPLOAD_TIMEOUT"] = "120s"
+        env["CASBRIDGE_STATS_FILE"] = work.sub("\(output).stats.json")
+        return try ProcessRunner.run(
+            [go, "build", "-x", "-o", work.sub(output), "./cmd/app"], environment: env, directory: module)
+    }
+
+    func stats(_ output: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: work.sub("\(output).stats.json")))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test("cold build uploads; a warm build from an empty local store compiles nothing")
+    func coldThenWarm() throws {
+        let server = try BuildGridServer.shared()
+        let cold = try goBuild("cold", store: "store-cold", remote: server.url, gocache: "gc-cold")
+        #expect(cold.status == 0, "\(cold.output)")
+        #expect(GoModuleFixture.compileCount(cold.stderr) >= 4, "the cold build compiles")
+
+        let warm = try goBuild("warm", store: "store-warm", remote: server.url, gocache: "gc-warm")
+        #expect(warm.status == 0, "\(warm.output)")
+        #expect(GoModuleFixture.compileCount(warm.stderr) == 0, "warm build compiled:\n\(warm.stderr)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: work.sub("cold")))
+        let b = try Data(contentsOf: URL(fileURLWithPath: work.sub("warm")))
+        #expect(a == b)
+        #expect(try ProcessRunner.run([work.sub("warm")]).stdout.contains("fixture says 42"))
+        let coldRemote = try #require(try stats("cold")["remote"] as? [String: Any])
+        #expect(coldRemote["backend"] as? String == "grpc")
+        #expect((coldRemote["uploads"] as? Int ?? 0) > 0, "\(coldRemote)")
+        #expect(coldRemote["uploadsDropped"] as? Int == 0, "\(coldRemote)")
+        let report = try stats("warm")
+        #expect((report["remoteHits"] as? Int ?? 0) > 0, "\(report)")
+    }
+
+    @Test("the server stopped in the middle of a build: the build still succeeds")
+    func serverStoppedMidBuild() throws {
+        let server = try BuildGridServer()
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            box.result = try? goBuild("mid", store: "store-mid", remote: server.url, gocache: "gc-mid")
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 3)
+        server.kill9()
+        done.wait()
+        let result = try #require(box.result)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try ProcessRunner.run([work.sub("mid")]).stdout.contains("fixture says 42"))
+
+        // With the server gone, a build from an empty local store still works.
+        let after = try goBuild("after", store: "store-after", remote: server.url, gocache: "gc-after")
+        #expect(after.status == 0, "\(after.output)")
+    }
+
+    final class ResultBox: @unchecked Sendable {
+        var result: ProcessRunner.Result?
+    }
+}

@@ -1,0 +1,128 @@
+import CASBridge
+import CASBridgeREAPI
+import CASBridgeTestSupport
+import Foundation
+import Testing
+
+/// The gRPC backend against a real BuildGrid server (one per test process).
+@Suite("REAPI store against BuildGrid", .serialized)
+struct REAPIStoreTests {
+    let server: BuildGridServer
+
+    init() throws {
+        server = try BuildGridServer.shared()
+    }
+
+    func makeStore(headers: [(name: String, value: String)] = []) throws -> REAPIStore {
+        var configuration = RemoteConfiguration(url: server.url)
+        configuration.grpcHeaders = headers
+        configuration.requestTimeout = 30
+        return try REAPIStore(configuration: configuration)
+    }
+
+    @Test("conformance: blobs round-trip; absent blobs are reported missing")
+    func blobConformance() async throws {
+        let store = try makeStore()
+        try await StoreConformance.blobRoundTrip(store, backend: "grpc")
+    }
+
+    @Test("conformance: action entries round-trip with their time")
+    func actionConformance() async throws {
+        let store = try makeStore()
+        try await StoreConformance.actionRoundTrip(store, backend: "grpc")
+    }
+
+    @Test("the backend is registered for grpc:// and grpcs:// and named grpc")
+    func registration() throws {
+        REAPIBackend.register()
+        let store = try RemoteConfiguration(url: server.url).makeStore()
+        #expect(store.name == "grpc")
+        #expect(store is REAPIStore)
+        #expect(RemoteBackends.factory(for: "grpcs") != nil)
+    }
+
+    @Test("blobs above the batch limit go through ByteStream, both ways")
+    func largeBlobs() async throws {
+        let store = try makeStore()
+        let work = try TemporaryDirectory("reapi-large")
+        for size in [4 * 1024 * 1024 + 1, 9 * 1024 * 1024 + 12345] {
+            var generator = SystemRandomNumberGenerator()
+            let bytes = (0..<size / 8 + 1).flatMap { _ in withUnsafeBytes(of: generator.next()) { Array($0) } }
+            let blob = Array(bytes.prefix(size))
+            let digest = SHA256.hash(blob)
+            try Data(blob).write(to: URL(fileURLWithPath: work.sub("in")))
+            #expect(try await store.missingBlobs(sized: [(digest, Int64(size))]) == [digest])
+            try await store.writeBlob(digest, size: Int64(size), from: work.sub("in"))
+            #expect(try await store.missingBlobs(sized: [(digest, Int64(size))]).isEmpty)
+            // A fresh store (no sizes learnt) still finds it with the size.
+            #expect(try await makeStore().missingBlobs(sized: [(digest, Int64(size))]).isEmpty)
+            #expect(try await store.readBlob(digest, size: Int64(size), into: work.sub("out")))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: work.sub("out"))) == Data(blob))
+            let absent = SHA256.hash(blob + [1])
+            #expect(try await store.readBlob(absent, size: Int64(size + 1), into: work.sub("absent")) == false)
+        }
+    }
+
+    @Test("an entry written over gRPC is a proper ActionResult for a non-Swift REAPI client")
+    func readableByPythonClient() async throws {
+        let python = try #require(
+            TestPaths.venvTool("python"), "no .tools/venv/bin/python: run scripts/install-deps.sh")
+        let store = try makeStore()
+        let work = try TemporaryDirectory("reapi-python")
+        for size in [100, 5 * 1024 * 1024] {
+            let blob = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+            let digest = SHA256.hash(blob)
+            try Data(blob).write(to: URL(fileURLWithPath: work.sub("blob")))
+            let actionID = SHA256.hash(Array("python action \(UUID())".utf8))
+            try await store.writeBlob(digest, size: Int64(size), from: work.sub("blob"))
+            try await store.record(ActionEntry(outputID: digest, size: Int64(size), time: .now()), for: actionID)
+            let key = ActionMapping.actionKey(for: actionID)
+            let check = try ProcessRunner.run([
+                python, "\(TestPaths.repoRoot)/Tests/CASBridgeREAPITests/reapi_client.py", "check",
+                "--target", "127.0.0.1:\(server.port)", "--instance", server.instanceName,
+                "--action-id", actionID.hex, "--output", digest.hex, "--size", "\(size)",
+            ])
+            #expect(check.status == 0, "\(check.output)")
+            #expect(check.stdout.contains("\"action_digest\": \"\(key.digest.hex)/\(key.size)\""), "\(check.stdout)")
+        }
+    }
+
+    @Test("an entry written by another REAPI client is read, with its time")
+    func writtenByPythonClient() async throws {
+        let python = try #require(
+            TestPaths.venvTool("python"), "no .tools/venv/bin/python: run scripts/install-deps.sh")
+        let actionID = SHA256.hash(Array("python writer \(UUID())".utf8))
+        let content = "written by python \(UUID())"
+        let write = try ProcessRunner.run([
+            python, "\(TestPaths.repoRoot)/Tests/CASBridgeREAPITests/reapi_client.py", "write",
+            "--target", "127.0.0.1:\(server.port)", "--instance", server.instanceName,
+            "--action-id", actionID.hex, "--content", content,
+        ])
+        #expect(write.status == 0, "\(write.output)")
+        let store = try makeStore()
+        let entry = try #require(try await store.entry(for: actionID))
+        #expect(entry.outputID == SHA256.hash(Array(content.utf8)))
+        #expect(entry.time == Timestamp(nanoseconds: 1_600_000_000 * 1_000_000_000))
+        let work = try TemporaryDirectory("reapi-python")
+        #expect(try await store.readBlob(entry.outputID, size: entry.size, into: work.sub("out")))
+        #expect(try String(contentsOfFile: work.sub("out"), encoding: .utf8) == content)
+    }
+
+    @Test("an unreachable server fails fast with a CASError that names it and hides the headers")
+    func unreachable() async throws {
+        let port = Network.freePort()
+        var configuration = RemoteConfiguration(url: "grpc://127.0.0.1:\(port)/inst")
+        configuration.grpcHeaders = [("authorization", "Bearer sekrit-token"), ("x-buildbuddy-api-key", "sekrit-key")]
+        configuration.connectTimeout = 2
+        let store = try REAPIStore(configuration: configuration)
+        let start = Date()
+        do {
+            _ = try await store.entry(for: SHA256.hash(Array("x".utf8)))
+            Issue.record("a call to a closed port succeeded")
+        } catch let error as CASError {
+            #expect(error.description.contains("127.0.0.1:\(port)/inst"), "\(error)")
+            #expect(!error.description.contains("sekrit"), "\(error)")
+        }
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+}
