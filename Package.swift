@@ -63,7 +63,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CASBridgeTests",
-            dependencies: ["CASBridge", "CASBridgeTestSupport"],
+            dependencies: [
+                "CASBridge",
+                "CASBridgeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

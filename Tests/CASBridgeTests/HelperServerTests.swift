@@ -1,0 +1,168 @@
+import CASBridge
+import CASBridgeTestSupport
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// The request loop in-process, with in-process fake remotes for timing edge cases.
+@Suite("Helper server")
+struct HelperServerTests {
+    /// A remote whose lookups of chosen actions take a long time, or fail.
+    final class FakeRemote: CacheStore, @unchecked Sendable {
+        let name = "fake"
+        let slow: Set<Digest>
+        let failing: Bool
+        let calls = Mutex(0)
+        init(slow: Set<Digest> = [], failing: Bool = false) {
+            self.slow = slow
+            self.failing = failing
+        }
+        func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> { Set(digests) }
+        func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool { false }
+        func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {}
+        func entry(for actionID: Digest) async throws -> ActionEntry? {
+            calls.withLock { $0 += 1 }
+            if failing { throw CASError(.remote, "fake remote is down") }
+            if slow.contains(actionID) { try await Task.sleep(for: .seconds(2)) }
+            return nil
+        }
+        func record(_ entry: ActionEntry, for actionID: Digest) async throws {}
+    }
+
+    /// How the in-process server's run ended, once it has.
+    final class OutcomeBox: @unchecked Sendable {
+        let value = Mutex<HelperServer.Outcome?>(nil)
+        /// The pipes stay open as long as the box lives.
+        var pipes: [Pipe] = []
+    }
+
+    func run(_ server: @escaping @Sendable (Int32, Int32) -> HelperServer) throws -> (FileHandle, FileHandle, OutcomeBox) {
+        let input = Pipe()
+        let output = Pipe()
+        let outcome = OutcomeBox()
+        outcome.pipes = [input, output]
+        let readFD = input.fileHandleForReading.fileDescriptor
+        let writeFD = output.fileHandleForWriting.fileDescriptor
+        let thread = Thread {
+            let result = server(readFD, writeFD).run()
+            outcome.value.withLock { $0 = result }
+        }
+        thread.start()
+        return (input.fileHandleForWriting, output.fileHandleForReading, outcome)
+    }
+
+    /// Reads a response line on a thread of its own: the test must not block the
+    /// concurrency pool that the server's remote lookups run on.
+    static func line(_ handle: FileHandle, _ buffer: inout Data) async -> String? {
+        let box = LineBox(buffer)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                box.line = blockingLine(handle, &box.buffer)
+                continuation.resume()
+            }.start()
+        }
+        buffer = box.buffer
+        return box.line
+    }
+
+    final class LineBox: @unchecked Sendable {
+        var buffer: Data
+        var line: String?
+        init(_ buffer: Data) { self.buffer = buffer }
+    }
+
+    static func blockingLine(_ handle: FileHandle, _ buffer: inout Data) -> String? {
+        while true {
+            if let nl = buffer.firstIndex(of: 0x0A) {
+                let l = String(decoding: buffer[buffer.startIndex..<nl], as: UTF8.self)
+                buffer = Data(buffer[(nl + 1)...])
+                return l
+            }
+            let more = handle.availableData
+            if more.isEmpty { return nil }
+            buffer.append(more)
+        }
+    }
+
+    @Test("a slow remote lookup does not block the local hit behind it: answers come out of order")
+    func outOfOrder() async throws {
+        let dir = try TemporaryDirectory("server")
+        let local = try LocalStore(directory: dir.path)
+        let hitAction = Digest(bytes: Array(repeating: 1, count: 32))!
+        let slowAction = Digest(bytes: Array(repeating: 2, count: 32))!
+        let body = Array("local output".utf8)
+        let temp = try local.makeTempFile()
+        try FileSystem.writeAll(temp.fd, body)
+        close(temp.fd)
+        try local.publish(temp: temp.path, digest: SHA256.hash(body), size: Int64(body.count), actionID: hitAction, time: .now())
+
+        let remote = FakeRemote(slow: [slowAction])
+        let statistics = HelperStatistics()
+        let tier = RemoteTier(store: remote, mode: .readonly, statistics: statistics, logger: Logger(label: "test"))
+        let (toServer, fromServer, outcome) = try run { input, output in
+            HelperServer(local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input, output: output)
+        }
+        var buffer = Data()
+        let capabilities = await Self.line(fromServer, &buffer)
+        #expect(capabilities?.contains("KnownCommands") == true)
+        let started = Date()
+        toServer.write(Data("{\"ID\":1,\"Command\":\"get\",\"ActionID\":\"\(Data(slowAction.bytes).base64EncodedString())\"}\n\n".utf8))
+        toServer.write(Data("{\"ID\":2,\"Command\":\"get\",\"ActionID\":\"\(Data(hitAction.bytes).base64EncodedString())\"}\n\n".utf8))
+        let firstLine = await Self.line(fromServer, &buffer)
+        let first = try #require(firstLine)
+        #expect(first.hasPrefix("{\"ID\":2,"), "the local hit comes first: \(first)")
+        #expect(Date().timeIntervalSince(started) < 1.5)
+        let secondLine = await Self.line(fromServer, &buffer)
+        let second = try #require(secondLine)
+        #expect(second == "{\"ID\":1,\"Miss\":true}")
+        toServer.write(Data("{\"ID\":3,\"Command\":\"close\"}\n\n".utf8))
+        let closed = await Self.line(fromServer, &buffer)
+        #expect(closed == "{\"ID\":3}")
+        for _ in 0..<100 where outcome.value.withLock({ $0 }) == nil { usleep(10_000) }
+        #expect(outcome.value.withLock { $0 } == .closed)
+    }
+
+    @Test("a failing remote: every get is a miss, the breaker opens, later gets don't call it")
+    func failingRemote() async throws {
+        let dir = try TemporaryDirectory("server")
+        let local = try LocalStore(directory: dir.path)
+        let remote = FakeRemote(failing: true)
+        let statistics = HelperStatistics()
+        let tier = RemoteTier(
+            store: remote, mode: .readwrite, statistics: statistics, logger: Logger(label: "test"),
+            breaker: CircuitBreaker(threshold: 3, cooldown: .seconds(60)))
+        let (toServer, fromServer, _) = try run { input, output in
+            HelperServer(local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input, output: output)
+        }
+        var buffer = Data()
+        _ = await Self.line(fromServer, &buffer)
+        for id in 1...20 {
+            let action = Data(repeating: UInt8(id), count: 32).base64EncodedString()
+            toServer.write(Data("{\"ID\":\(id),\"Command\":\"get\",\"ActionID\":\"\(action)\"}\n\n".utf8))
+            let answer = await Self.line(fromServer, &buffer)
+            #expect(answer == "{\"ID\":\(id),\"Miss\":true}")
+        }
+        #expect(remote.calls.withLock { $0 } == 3, "the open breaker keeps further calls away")
+        #expect(statistics.snapshot.breakerTrips == 1)
+        toServer.write(Data("{\"ID\":21,\"Command\":\"close\"}\n\n".utf8))
+        let closed = await Self.line(fromServer, &buffer)
+        #expect(closed == "{\"ID\":21}")
+    }
+
+    @Test("the circuit breaker half-opens after its cool-down and closes on success")
+    func breaker() async throws {
+        let breaker = CircuitBreaker(threshold: 2, cooldown: .milliseconds(50))
+        #expect(breaker.allow())
+        breaker.failed()
+        #expect(breaker.failed())
+        #expect(breaker.position == .open)
+        #expect(!breaker.allow())
+        try await Task.sleep(for: .milliseconds(80))
+        #expect(breaker.allow(), "one probe after the cool-down")
+        #expect(!breaker.allow(), "only one probe at a time")
+        breaker.succeeded()
+        #expect(breaker.position == .closed)
+        #expect(breaker.allow())
+    }
+}
