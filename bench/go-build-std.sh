@@ -10,8 +10,11 @@ cd "$(dirname "$0")/.."
 cold_reps=${1:-2}
 warm_runs=${2:-20}
 bash scripts/install-deps.sh >/dev/null
-swift build -c release --product cacheprog >/dev/null 2>&1 || swift build -c release --product cacheprog
-bin=$PWD/.build/release/cacheprog
+# CASBRIDGE_BENCH_SCRATCH picks another SwiftPM scratch directory (default .build).
+scratch=${CASBRIDGE_BENCH_SCRATCH:-.build}
+swift build -c release --scratch-path "$scratch" --product cacheprog >/dev/null 2>&1 ||
+    swift build -c release --scratch-path "$scratch" --product cacheprog
+bin=$PWD/$scratch/release/cacheprog
 go=$PWD/.tools/gobin/go
 work=$(mktemp -d /tmp/casbridge-bench.XXXXXX)
 trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
