@@ -79,7 +79,9 @@ CONF
     backend_version=$(/usr/sbin/nginx -v 2>&1)
 }
 
-declare -F "start_$backend" >/dev/null || { echo "unknown backend '$backend' (have: nginx)" >&2; exit 2; }
+# More backends (start_<name> functions) live in bench/backends/*.sh.
+for f in bench/backends/*.sh; do source "$f"; done
+declare -F "start_$backend" >/dev/null || { echo "unknown backend '$backend' (have: nginx$(ls bench/backends/*.sh 2>/dev/null | xargs -rn1 basename | sed 's/\.sh$//; s/^/, /' | tr -d '\n'))" >&2; exit 2; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
 "start_$backend"
