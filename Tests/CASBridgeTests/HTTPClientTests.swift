@@ -126,7 +126,8 @@ struct HTTPClientTests {
             #expect(error.code == .remote)
             #expect(error.message.contains("127.0.0.1:\(port)/cas/x"))
         }
-        #expect(Date().timeIntervalSince(start) < 3)
+        // Well under the 10 s stall timeout and the 60 s request timeout, even on a loaded CI machine.
+        #expect(Date().timeIntervalSince(start) < 9)
     }
 
     @Test("a server that accepts and never answers times out after the stall timeout, without retries")

@@ -106,13 +106,12 @@ struct HelperServerTests {
         var buffer = Data()
         let capabilities = await Self.line(fromServer, &buffer)
         #expect(capabilities?.contains("KnownCommands") == true)
-        let started = Date()
         toServer.write(Data("{\"ID\":1,\"Command\":\"get\",\"ActionID\":\"\(Data(slowAction.bytes).base64EncodedString())\"}\n\n".utf8))
         toServer.write(Data("{\"ID\":2,\"Command\":\"get\",\"ActionID\":\"\(Data(hitAction.bytes).base64EncodedString())\"}\n\n".utf8))
         let firstLine = await Self.line(fromServer, &buffer)
         let first = try #require(firstLine)
+        // The slow lookup sleeps 2 s before it can answer: the hit behind it came first.
         #expect(first.hasPrefix("{\"ID\":2,"), "the local hit comes first: \(first)")
-        #expect(Date().timeIntervalSince(started) < 1.5)
         let secondLine = await Self.line(fromServer, &buffer)
         let second = try #require(secondLine)
         #expect(second == "{\"ID\":1,\"Miss\":true}")
@@ -131,7 +130,7 @@ struct HelperServerTests {
         let statistics = HelperStatistics()
         let tier = RemoteTier(
             store: remote, mode: .readwrite, statistics: statistics, logger: Logger(label: "test"),
-            breaker: CircuitBreaker(threshold: 3, cooldown: .seconds(60)))
+            breaker: CircuitBreaker(threshold: 3, cooldown: .seconds(3600), maxCooldown: .seconds(3600)))
         let (toServer, fromServer, _) = try run { input, output in
             HelperServer(local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input, output: output)
         }
