@@ -113,7 +113,9 @@ let package = Package(
             linkerSettings: [
                 // The go command starts the helper for every invocation: a static
                 // Swift runtime roughly halves start-up time.
-                .unsafeFlags(["-static-stdlib", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims"])
+                .unsafeFlags([
+                    "-static-stdlib", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims",
+                ])
             ]
         ),
         .testTarget(

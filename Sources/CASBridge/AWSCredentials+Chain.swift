@@ -9,7 +9,8 @@ extension AWSCredentials {
             guard let id, let secret else {
                 throw CASError(
                     .invalidConfiguration,
-                    "AWS credentials in the environment are incomplete: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+                    "AWS credentials in the environment are incomplete: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                )
             }
             return AWSCredentials(
                 accessKeyID: id, secretAccessKey: secret, sessionToken: environment.variable("AWS_SESSION_TOKEN"),
@@ -21,7 +22,8 @@ extension AWSCredentials {
             guard let secret = values["aws_secret_access_key"], !secret.isEmpty else {
                 throw CASError(
                     .invalidConfiguration,
-                    "AWS profile '\(profile)' has aws_access_key_id but no aws_secret_access_key (\(sources["aws_access_key_id"] ?? ""))")
+                    "AWS profile '\(profile)' has aws_access_key_id but no aws_secret_access_key (\(sources["aws_access_key_id"] ?? ""))"
+                )
             }
             let token = values["aws_session_token"].flatMap { $0.isEmpty ? nil : $0 }
             return AWSCredentials(
@@ -30,6 +32,7 @@ extension AWSCredentials {
         }
         throw CASError(
             .invalidConfiguration,
-            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile '\(profile)' to \(environment.credentialsFile) or \(environment.configFile)")
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile '\(profile)' to \(environment.credentialsFile) or \(environment.configFile)"
+        )
     }
 }

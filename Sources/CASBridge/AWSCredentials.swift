@@ -12,7 +12,8 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
     public var source: String
 
     /// Creates credentials.
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, source: String = "explicit") {
+    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, source: String = "explicit")
+    {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken

@@ -58,7 +58,8 @@ public struct AWSEnvironment: Sendable {
         var values: [String: String] = [:]
         var sources: [String: String] = [:]
         if let config = INIFile(path: configFile) {
-            let section = name == "default" ? (config["default"] ?? config["profile default"]) : config["profile \(name)"]
+            let section =
+                name == "default" ? (config["default"] ?? config["profile default"]) : config["profile \(name)"]
             for (k, v) in section ?? [:] {
                 values[k] = v
                 sources[k] = "profile \(name) in \(configFile)"

@@ -22,17 +22,21 @@ extension ActionMapping {
     public static func inlineContents(fromActionResult bytes: [UInt8]) -> [UInt8]? {
         var file: ArraySlice<UInt8>? = nil
         guard
-            ProtoReader.forEachField(bytes[...], { field, value in
-                if field == 2, case .bytes(let b) = value { file = b }
-                return true
-            }), let file
+            ProtoReader.forEachField(
+                bytes[...],
+                { field, value in
+                    if field == 2, case .bytes(let b) = value { file = b }
+                    return true
+                }), let file
         else { return nil }
         var contents: [UInt8]? = nil
         guard
-            ProtoReader.forEachField(file, { field, value in
-                if field == 5, case .bytes(let b) = value { contents = Array(b) }
-                return true
-            })
+            ProtoReader.forEachField(
+                file,
+                { field, value in
+                    if field == 5, case .bytes(let b) = value { contents = Array(b) }
+                    return true
+                })
         else { return nil }
         return contents
     }

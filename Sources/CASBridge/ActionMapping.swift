@@ -88,19 +88,23 @@ public enum ActionMapping {
         guard ok, files == 1, let file else { return nil }
         var digestBytes: ArraySlice<UInt8>? = nil
         guard
-            ProtoReader.forEachField(file, { field, value in
-                if field == 2, case .bytes(let b) = value { digestBytes = b }
-                return true
-            }), let digestBytes, let (digest, size) = parseDigest(digestBytes)
+            ProtoReader.forEachField(
+                file,
+                { field, value in
+                    if field == 2, case .bytes(let b) = value { digestBytes = b }
+                    return true
+                }), let digestBytes, let (digest, size) = parseDigest(digestBytes)
         else { return nil }
         var time = Timestamp(nanoseconds: 0)
         if let metadata {
             var candidates: [Int: ArraySlice<UInt8>] = [:]
             guard
-                ProtoReader.forEachField(metadata, { field, value in
-                    if case .bytes(let b) = value { candidates[field] = b }
-                    return true
-                })
+                ProtoReader.forEachField(
+                    metadata,
+                    { field, value in
+                        if case .bytes(let b) = value { candidates[field] = b }
+                        return true
+                    })
             else { return nil }
             // worker_completed, output_upload_completed, execution_completed
             for field in [4, 10, 8] {
@@ -122,18 +126,20 @@ public enum ActionMapping {
         var hash: Digest? = nil
         var size: Int64 = 0
         guard
-            ProtoReader.forEachField(bytes, { field, value in
-                switch (field, value) {
-                case (1, .bytes(let b)):
-                    hash = Digest(hex: String(decoding: b, as: UTF8.self))
-                    return hash != nil
-                case (2, .varint(let v)):
-                    size = Int64(bitPattern: v)
-                    return size >= 0
-                default:
-                    return true
-                }
-            }), let hash
+            ProtoReader.forEachField(
+                bytes,
+                { field, value in
+                    switch (field, value) {
+                    case (1, .bytes(let b)):
+                        hash = Digest(hex: String(decoding: b, as: UTF8.self))
+                        return hash != nil
+                    case (2, .varint(let v)):
+                        size = Int64(bitPattern: v)
+                        return size >= 0
+                    default:
+                        return true
+                    }
+                }), let hash
         else { return nil }
         return (hash, size)
     }
@@ -142,14 +148,16 @@ public enum ActionMapping {
         var seconds: Int64 = 0
         var nanos: Int64 = 0
         guard
-            ProtoReader.forEachField(bytes, { field, value in
-                switch (field, value) {
-                case (1, .varint(let v)): seconds = Int64(bitPattern: v)
-                case (2, .varint(let v)): nanos = Int64(Int32(truncatingIfNeeded: v))
-                default: break
-                }
-                return true
-            }), (0..<1_000_000_000).contains(nanos),
+            ProtoReader.forEachField(
+                bytes,
+                { field, value in
+                    switch (field, value) {
+                    case (1, .varint(let v)): seconds = Int64(bitPattern: v)
+                    case (2, .varint(let v)): nanos = Int64(Int32(truncatingIfNeeded: v))
+                    default: break
+                    }
+                    return true
+                }), (0..<1_000_000_000).contains(nanos),
             abs(seconds) < Int64.max / 1_000_000_000 - 1
         else { return nil }
         return Timestamp(nanoseconds: seconds * 1_000_000_000 + nanos)

@@ -1,5 +1,5 @@
-import Glibc
 internal import CCurl
+import Glibc
 import Synchronization
 
 /// A curl multi handle driven by one dedicated thread: every transfer of a client runs
@@ -62,11 +62,13 @@ final class CurlLoop: @unchecked Sendable {
     private func start() {
         let context = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            let loop = Unmanaged<CurlLoop>.fromOpaque(raw!).takeRetainedValue()
-            loop.run()
-            return nil
-        }, context)
+        let rc = pthread_create(
+            &thread, nil,
+            { raw in
+                let loop = Unmanaged<CurlLoop>.fromOpaque(raw!).takeRetainedValue()
+                loop.run()
+                return nil
+            }, context)
         if rc != 0 {
             Unmanaged<CurlLoop>.fromOpaque(context).release()
             let pending = inbox.withLock { box in
@@ -75,7 +77,8 @@ final class CurlLoop: @unchecked Sendable {
                 return box.incoming
             }
             for t in pending {
-                t.continuation?.resume(throwing: CASError(.remote, "\(t.method) \(t.url): cannot start the HTTP thread"))
+                t.continuation?.resume(
+                    throwing: CASError(.remote, "\(t.method) \(t.url): cannot start the HTTP thread"))
             }
             return
         }

@@ -1,5 +1,5 @@
-import Glibc
 internal import CCurl
+import Glibc
 
 /// One HTTP request attempt on a curl easy handle. Created on the caller's task, then
 /// touched only by the `CurlLoop` thread until it completes.
@@ -229,7 +229,9 @@ final class CurlTransfer: @unchecked Sendable {
         if let decompressor, !decompressor.finished {
             return .failure(CASError(.remote, "\(method) \(url): truncated zstd body"))
         }
-        if !success && body.count > CurlTransfer.errorBodyCap { body.removeLast(body.count - CurlTransfer.errorBodyCap) }
+        if !success && body.count > CurlTransfer.errorBodyCap {
+            body.removeLast(body.count - CurlTransfer.errorBodyCap)
+        }
         return .success(HTTPClient.Response(status: response, headers: headers, body: body))
     }
 }

@@ -34,7 +34,8 @@ extension HTTPCacheStore {
         var credentials: String? = nil
         if let at = authority.lastIndex(of: "@") {
             guard let decoded = percentDecode(authority[..<at]) else {
-                throw CASError(.invalidConfiguration, "remote URL '\(redacted)': malformed percent-encoding in the userinfo")
+                throw CASError(
+                    .invalidConfiguration, "remote URL '\(redacted)': malformed percent-encoding in the userinfo")
             }
             credentials = decoded.contains(":") ? decoded : decoded + ":"
             authority = authority[authority.index(after: at)...]
@@ -44,7 +45,8 @@ extension HTTPCacheStore {
         }
         var prefix = String(rest[hostEnd...])
         while prefix.hasSuffix("/") { prefix.removeLast() }
-        return ParsedURL(scheme: scheme, base: "\(scheme)://\(authority)\(prefix)", credentials: credentials, zstd: zstd)
+        return ParsedURL(
+            scheme: scheme, base: "\(scheme)://\(authority)\(prefix)", credentials: credentials, zstd: zstd)
     }
 
     static func percentDecode(_ text: Substring) -> String? {
@@ -52,7 +54,8 @@ extension HTTPCacheStore {
         var bytes = Array(text.utf8)[...]
         while let b = bytes.popFirst() {
             if b == UInt8(ascii: "%") {
-                guard bytes.count >= 2, let hi = Digest.hexValue(bytes.popFirst()!), let lo = Digest.hexValue(bytes.popFirst()!)
+                guard bytes.count >= 2, let hi = Digest.hexValue(bytes.popFirst()!),
+                    let lo = Digest.hexValue(bytes.popFirst()!)
                 else { return nil }
                 out.append(hi << 4 | lo)
             } else {

@@ -80,7 +80,8 @@ public final class HTTPCacheStore: CacheStore {
         if response.status == 401 || response.status == 403 {
             throw CASError(
                 .unauthorized,
-                "\(name) remote: \(method) \(url) answered \(response.status); check the credentials in the URL or CASBRIDGE_HTTP_HEADERS\(detail)")
+                "\(name) remote: \(method) \(url) answered \(response.status); check the credentials in the URL or CASBRIDGE_HTTP_HEADERS\(detail)"
+            )
         }
         throw CASError(.remote, "\(name) remote: \(method) \(url) answered \(response.status)\(detail)")
     }
@@ -133,13 +134,15 @@ public final class HTTPCacheStore: CacheStore {
         }
         let response = try await request("PUT", target, body: .file(path: path, size: size))
         if response.status == 404 {
-            throw CASError(.remote, "\(name) remote: PUT \(target) answered 404 (does the server accept uploads there?)")
+            throw CASError(
+                .remote, "\(name) remote: PUT \(target) answered 404 (does the server accept uploads there?)")
         }
     }
 
     public func entry(for actionID: Digest) async throws -> ActionEntry? {
         let key = ActionMapping.actionKey(for: actionID).digest
-        let response = try await request("GET", url("ac", key), extraHeaders: [(name: "Accept-Encoding", value: "zstd")])
+        let response = try await request(
+            "GET", url("ac", key), extraHeaders: [(name: "Accept-Encoding", value: "zstd")])
         guard response.status != 404 else { return nil }
         // Undecodable entries (another writer's, or damaged) are misses.
         return ActionMapping.entry(fromActionResult: response.body)
@@ -152,7 +155,8 @@ public final class HTTPCacheStore: CacheStore {
             "PUT", target, extraHeaders: [(name: "Content-Type", value: "application/octet-stream")],
             body: .bytes(ActionMapping.actionResult(for: entry)))
         if response.status == 404 {
-            throw CASError(.remote, "\(name) remote: PUT \(target) answered 404 (does the server accept uploads there?)")
+            throw CASError(
+                .remote, "\(name) remote: PUT \(target) answered 404 (does the server accept uploads there?)")
         }
     }
 

@@ -192,7 +192,8 @@ public final class HelperServer {
         let entry = ActionEntry(outputID: outputID, size: size, time: .now())
         let path: String
         do {
-            path = try local.publish(temp: temp.path, digest: outputID, size: size, actionID: actionID, time: entry.time)
+            path = try local.publish(
+                temp: temp.path, digest: outputID, size: size, actionID: actionID, time: entry.time)
         } catch {
             return reject("cacheprog: put for action \(actionID): \(error)")
         }

@@ -13,7 +13,10 @@ public struct INIFile: Sendable, Equatable {
             let line = rawLine.trimmingSpaces
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
-                guard let close = line.firstIndex(of: "]") else { current = nil; continue }
+                guard let close = line.firstIndex(of: "]") else {
+                    current = nil
+                    continue
+                }
                 current = String(line[line.index(after: line.startIndex)..<close]).trimmingSpaces
                 if let name = current, sections[name] == nil { sections[name] = [:] }
                 continue

@@ -19,7 +19,9 @@ struct IndexRecord: Equatable {
         out.withUnsafeMutableBytes { whole in
             let raw = UnsafeMutableRawBufferPointer(rebasing: whole[start..<(start + IndexRecord.size)])
             raw.storeBytes(of: IndexRecord.magic.littleEndian, toByteOffset: 0, as: UInt32.self)
-            actionID.withUnsafeBytes { raw.baseAddress!.advanced(by: 8).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            actionID.withUnsafeBytes {
+                raw.baseAddress!.advanced(by: 8).copyMemory(from: $0.baseAddress!, byteCount: 32)
+            }
             entry.outputID.withUnsafeBytes {
                 raw.baseAddress!.advanced(by: 40).copyMemory(from: $0.baseAddress!, byteCount: 32)
             }

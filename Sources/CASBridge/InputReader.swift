@@ -104,7 +104,8 @@ public final class InputReader {
             guard try fill() else { throw CASError(.malformedInput, "input ended before the put body") }
         }
         guard buffer[start] == UInt8(ascii: "\"") else {
-            throw CASError(.malformedInput, "expected the put body as a base64 JSON string on the line after the request")
+            throw CASError(
+                .malformedInput, "expected the put body as a base64 JSON string on the line after the request")
         }
         start += 1
         var decoder = Base64StreamDecoder()

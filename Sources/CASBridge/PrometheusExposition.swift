@@ -23,7 +23,9 @@ public enum PrometheusExposition {
         counter("cacheprog_put_errors_total", "Puts rejected.", [("", Int64(record.putErrors))])
         counter("cacheprog_put_bytes_total", "Bytes received in puts.", [("", record.putBytes)])
         counter("cacheprog_hit_bytes_total", "Bytes of outputs served on hits.", [("", record.hitBytes)])
-        counter("cacheprog_corrupt_blobs_total", "Corrupt blobs detected and not served.", [("", Int64(record.corruptBlobs))])
+        counter(
+            "cacheprog_corrupt_blobs_total", "Corrupt blobs detected and not served.",
+            [("", Int64(record.corruptBlobs))])
         family(
             "cacheprog_run_duration_seconds", "gauge", "How long the helper run took.",
             [("", number(record.elapsedSeconds))])
@@ -37,13 +39,17 @@ public enum PrometheusExposition {
         counter(
             "cacheprog_remote_uploads_total", "Uploads by outcome.",
             [
-                ("{\(b),outcome=\"uploaded\"}", Int64(r.uploads)), ("{\(b),outcome=\"skipped\"}", Int64(r.uploadsSkipped)),
+                ("{\(b),outcome=\"uploaded\"}", Int64(r.uploads)),
+                ("{\(b),outcome=\"skipped\"}", Int64(r.uploadsSkipped)),
                 ("{\(b),outcome=\"dropped\"}", Int64(r.uploadsDropped)),
             ])
-        counter("cacheprog_remote_breaker_trips_total", "Times the circuit breaker opened.", [("{\(b)}", Int64(r.breakerTrips))])
+        counter(
+            "cacheprog_remote_breaker_trips_total", "Times the circuit breaker opened.",
+            [("{\(b)}", Int64(r.breakerTrips))])
         let c = r.compression ?? CompressionStatistics()
         counter(
-            "cacheprog_remote_wire_bytes_total", "Blob bytes on the wire, after compression.", [("{\(b)}", c.wireBytes)])
+            "cacheprog_remote_wire_bytes_total", "Blob bytes on the wire, after compression.", [("{\(b)}", c.wireBytes)]
+        )
         counter(
             "cacheprog_remote_raw_bytes_total", "The same blobs' bytes before compression.", [("{\(b)}", c.rawBytes)])
         family(

@@ -57,7 +57,9 @@ public struct S3ErrorResponse: Sendable, Equatable {
         var out = ""
         var child = node.pointee.children
         while let c = child {
-            if c.pointee.type == XML_TEXT_NODE || c.pointee.type == XML_CDATA_SECTION_NODE, let content = c.pointee.content {
+            if c.pointee.type == XML_TEXT_NODE || c.pointee.type == XML_CDATA_SECTION_NODE,
+                let content = c.pointee.content
+            {
                 out += String(cString: content)
             }
             child = c.pointee.next

@@ -59,7 +59,8 @@ public struct S3Location: Sendable, Equatable {
                 case "true", "1", "yes", "": pathStyleParam = true
                 case "false", "0", "no": pathStyleParam = false
                 default:
-                    throw CASError(.invalidConfiguration, "remote URL '\(url)': path_style must be true or false, not '\(value)'")
+                    throw CASError(
+                        .invalidConfiguration, "remote URL '\(url)': path_style must be true or false, not '\(value)'")
                 }
             default:
                 throw CASError(

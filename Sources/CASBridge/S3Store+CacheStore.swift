@@ -106,7 +106,8 @@ extension S3Store {
         switch response.status {
         case 200..<300:
             guard let entry = ActionMapping.entry(fromActionResult: response.body) else { return nil }
-            if entry.size <= Self.inlineLimit, let bytes = ActionMapping.inlineContents(fromActionResult: response.body),
+            if entry.size <= Self.inlineLimit,
+                let bytes = ActionMapping.inlineContents(fromActionResult: response.body),
                 Int64(bytes.count) == entry.size
             {
                 inlined.withLock { i in

@@ -1,5 +1,5 @@
-import Glibc
 internal import CZstd
+import Glibc
 
 /// zstd compression of blobs on the wire (libzstd).
 enum Zstd {
@@ -58,7 +58,8 @@ enum Zstd {
                     throw CASError(.io, "zstd: compressing \(source): \(String(cString: ZSTD_getErrorName(remaining)))")
                 }
                 if outb.pos > 0 {
-                    try FileSystem.writeAll(output, UnsafeRawBufferPointer(start: outBuffer, count: outb.pos), path: target)
+                    try FileSystem.writeAll(
+                        output, UnsafeRawBufferPointer(start: outBuffer, count: outb.pos), path: target)
                     written += Int64(outb.pos)
                     if written > limit { return nil }
                 }

@@ -1,5 +1,5 @@
-import Glibc
 internal import CZstd
+import Glibc
 
 /// Streaming zstd decompression: compressed chunks in, decompressed chunks out.
 final class ZstdDecompressor {

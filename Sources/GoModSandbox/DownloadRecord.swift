@@ -2,12 +2,21 @@ import FoundationEssentials
 
 /// One object of `go mod download -json` output.
 struct DownloadRecord: Decodable, Sendable {
-    var Path: String
-    var Version: String?
-    var Error: String?
-    var Sum: String?
-    var GoModSum: String?
-    var Zip: String?
+    var path: String
+    var version: String?
+    var error: String?
+    var sum: String?
+    var goModSum: String?
+    var zip: String?
+
+    enum CodingKeys: String, CodingKey {
+        case path = "Path"
+        case version = "Version"
+        case error = "Error"
+        case sum = "Sum"
+        case goModSum = "GoModSum"
+        case zip = "Zip"
+    }
 
     /// Splits concatenated JSON objects and decodes each.
     static func parseStream(_ bytes: [UInt8]) throws -> [DownloadRecord] {
@@ -19,7 +28,13 @@ struct DownloadRecord: Decodable, Sendable {
         let decoder = JSONDecoder()
         for (i, b) in bytes.enumerated() {
             if inString {
-                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false }
+                if escaped {
+                    escaped = false
+                } else if b == 0x5C {
+                    escaped = true
+                } else if b == 0x22 {
+                    inString = false
+                }
                 continue
             }
             switch b {

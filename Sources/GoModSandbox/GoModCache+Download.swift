@@ -8,7 +8,8 @@ extension GoModCache {
         guard let go = Subprocess.find("go", path: environment["PATH"]) else {
             throw CASError(
                 .notFound,
-                "\(key.directory): key \(key.actionID) is not cached and the go command is not on PATH to download the modules")
+                "\(key.directory): key \(key.actionID) is not cached and the go command is not on PATH to download the modules"
+            )
         }
         let work = "\(local.directory)/v1/tmp/gomod-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { FileSystem.removeTree(work) }
@@ -61,9 +62,9 @@ extension GoModCache {
         let output = (try? FileSystem.readFile("\(work)/download.json")) ?? []
         let stderrText = String(decoding: (try? FileSystem.readFile("\(work)/download.err")) ?? [], as: UTF8.self)
         let records = (try? DownloadRecord.parseStream(output)) ?? []
-        let failures = records.filter { $0.Error != nil }
+        let failures = records.filter { $0.error != nil }
         if !failures.isEmpty {
-            let lines = failures.prefix(10).map { "  \($0.Path)@\($0.Version ?? "?"): \($0.Error!)" }
+            let lines = failures.prefix(10).map { "  \($0.path)@\($0.version ?? "?"): \($0.error!)" }
             let more = failures.count > 10 ? "\n  … and \(failures.count - 10) more" : ""
             throw CASError(
                 .commandFailed,
@@ -73,7 +74,8 @@ extension GoModCache {
         guard status == 0 else {
             throw CASError(
                 .commandFailed,
-                "go mod download failed for \(key.directory) (exit status \(status)):\n\(stderrText.trimmingTrailingNewlines)")
+                "go mod download failed for \(key.directory) (exit status \(status)):\n\(stderrText.trimmingTrailingNewlines)"
+            )
         }
 
         let modAfter = (try? FileSystem.readFile(modCopy)) ?? []
@@ -92,26 +94,29 @@ extension GoModCache {
             }
         }
         for r in records {
-            guard let version = r.Version, let goModSum = r.GoModSum else { continue }
-            let pinned = sum.hashes["\(r.Path) \(version)/go.mod"]
+            guard let version = r.version, let goModSum = r.goModSum else { continue }
+            let pinned = sum.hashes["\(r.path) \(version)/go.mod"]
             if pinned == nil {
-                missing.append("\(r.Path)@\(version)/go.mod")
+                missing.append("\(r.path)@\(version)/go.mod")
             } else if pinned != goModSum {
                 throw CASError(
                     .digestMismatch,
-                    "checksum mismatch for \(r.Path)@\(version)/go.mod: downloaded \(goModSum), \(key.goSumPath) has \(pinned!)")
+                    "checksum mismatch for \(r.path)@\(version)/go.mod: downloaded \(goModSum), \(key.goSumPath) has \(pinned!)"
+                )
             }
-            if let zipSum = r.Sum, let pinnedZip = sum.hashes["\(r.Path) \(version)"], pinnedZip != zipSum {
+            if let zipSum = r.sum, let pinnedZip = sum.hashes["\(r.path) \(version)"], pinnedZip != zipSum {
                 throw CASError(
                     .digestMismatch,
-                    "checksum mismatch for \(r.Path)@\(version): downloaded \(zipSum), \(key.goSumPath) has \(pinnedZip)")
+                    "checksum mismatch for \(r.path)@\(version): downloaded \(zipSum), \(key.goSumPath) has \(pinnedZip)"
+                )
             }
         }
         if !missing.isEmpty {
             let names = Array(Set(missing)).sorted()
             throw CASError(
                 .invalidConfiguration,
-                "\(key.goSumPath) is missing entries for \(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? " and \(names.count - 10) more" : ""); run go mod tidy in \(key.directory)")
+                "\(key.goSumPath) is missing entries for \(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? " and \(names.count - 10) more" : ""); run go mod tidy in \(key.directory)"
+            )
         }
         return try TreeCapture(store: local, withZips: withZips).capture(cacheRoot)
     }

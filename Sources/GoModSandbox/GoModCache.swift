@@ -87,7 +87,8 @@ public final class GoModCache: Sendable {
                 try await remote.record(entry, for: GoModCache.treeActionID(entry.outputID))
             } catch {
                 throw CASError(
-                    .remote, "the tree \(entry.outputID) of \(key.directory) is stored locally but the upload to remote \(remote.name) failed",
+                    .remote,
+                    "the tree \(entry.outputID) of \(key.directory) is stored locally but the upload to remote \(remote.name) failed",
                     cause: error as? CASError)
             }
         }
@@ -98,7 +99,8 @@ public final class GoModCache: Sendable {
         do {
             return try await remote.entry(for: actionID)
         } catch {
-            throw CASError(.remote, "cannot look up key \(actionID) in remote \(remote.name)", cause: error as? CASError)
+            throw CASError(
+                .remote, "cannot look up key \(actionID) in remote \(remote.name)", cause: error as? CASError)
         }
     }
 

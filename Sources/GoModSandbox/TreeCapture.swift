@@ -64,7 +64,9 @@ public struct TreeCapture {
         for name in FileSystem.list(path) {
             let full = "\(path)/\(name)"
             var st = stat()
-            guard lstat(full, &st) == 0 else { throw CASError(.io, "cannot stat \(full)", cause: SystemError("lstat", errno: errno)) }
+            guard lstat(full, &st) == 0 else {
+                throw CASError(.io, "cannot stat \(full)", cause: SystemError("lstat", errno: errno))
+            }
             let type = st.st_mode & S_IFMT
             let childRelative = relative.isEmpty ? name : "\(relative)/\(name)"
             if type == S_IFDIR {
@@ -81,7 +83,8 @@ public struct TreeCapture {
                 let (digest, size) = try FileSystem.hashFile(full)
                 try store.publish(temp: full, digest: digest, size: size, actionID: nil, time: .now())
                 let executable = st.st_mode & 0o111 != 0
-                entries.append(TreeEntry(kind: executable ? .executable : .file, size: size, digest: digest, name: name))
+                entries.append(
+                    TreeEntry(kind: executable ? .executable : .file, size: size, digest: digest, name: name))
                 result.blobs[digest] = size
                 result.files += 1
                 result.bytes += size
@@ -92,7 +95,9 @@ public struct TreeCapture {
             }
         }
         if entries.isEmpty { return nil }
-        return try storeTree(Tree(entries), name: (relative.split(separator: "/").last).map(String.init) ?? ".", relative: relative, result: &result)
+        return try storeTree(
+            Tree(entries), name: (relative.split(separator: "/").last).map(String.init) ?? ".", relative: relative,
+            result: &result)
     }
 
     private func storeTree(_ tree: Tree, name: String, relative: String, result: inout Result) throws -> TreeEntry {

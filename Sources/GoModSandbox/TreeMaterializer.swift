@@ -64,19 +64,22 @@ public struct TreeMaterializer {
             bytes = try FileSystem.readFile(path)
         } catch {
             throw CASError(
-                .notFound, "tree blob \(digest) for '\(relative.isEmpty ? "." : relative)' is missing from the local store at \(path)",
+                .notFound,
+                "tree blob \(digest) for '\(relative.isEmpty ? "." : relative)' is missing from the local store at \(path)",
                 cause: error as? SystemError)
         }
         let actual = SHA256.hash(bytes)
         guard actual == digest else {
             throw CASError(
                 .digestMismatch,
-                "tree blob \(digest) for '\(relative.isEmpty ? "." : relative)' in \(path) is damaged: its content hashes to \(actual)")
+                "tree blob \(digest) for '\(relative.isEmpty ? "." : relative)' in \(path) is damaged: its content hashes to \(actual)"
+            )
         }
         return try Tree.decode(bytes, what: "blob \(digest) ('\(relative.isEmpty ? "." : relative)')")
     }
 
-    private func quickCheck(_ digest: Digest, directory: String, relative: String, report: inout Report) throws -> Bool {
+    private func quickCheck(_ digest: Digest, directory: String, relative: String, report: inout Report) throws -> Bool
+    {
         let tree = try readTree(digest, relative: relative)
         for e in tree.entries {
             let path = "\(directory)/\(e.name)"
@@ -120,7 +123,9 @@ public struct TreeMaterializer {
             case .directory:
                 // Extracted modules and everything inside them are read-only.
                 let childReadOnly = readOnly || (!rel.hasPrefix("cache/") && rel != "cache" && e.name.contains("@"))
-                try place(tree: e.digest, directory: path, relative: rel, readOnly: childReadOnly, verified: &verified, report: &report)
+                try place(
+                    tree: e.digest, directory: path, relative: rel, readOnly: childReadOnly, verified: &verified,
+                    report: &report)
             case .file, .executable:
                 try placeFile(e, path: path, relative: rel, verified: &verified, report: &report)
             }
@@ -141,7 +146,8 @@ public struct TreeMaterializer {
             guard actual == e.digest, size == e.size else {
                 throw CASError(
                     .digestMismatch,
-                    "blob \(e.digest) for '\(relative)' in \(blob) is damaged: it hashes to \(actual) (\(size) bytes, expected \(e.size))")
+                    "blob \(e.digest) for '\(relative)' in \(blob) is damaged: it hashes to \(actual) (\(size) bytes, expected \(e.size))"
+                )
             }
             verified.insert(e.digest)
         }
@@ -167,13 +173,15 @@ public struct TreeMaterializer {
             try FileSystem.copyFile(blob, to: temp)
             let (actual, size) = try FileSystem.hashFile(temp)
             guard actual == e.digest, size == e.size else {
-                throw CASError(.digestMismatch, "copy of blob \(e.digest) for '\(relative)' at \(temp) hashes to \(actual)")
+                throw CASError(
+                    .digestMismatch, "copy of blob \(e.digest) for '\(relative)' at \(temp) hashes to \(actual)")
             }
             chmod(temp, e.kind == .executable ? 0o555 : 0o444)
             try FileSystem.rename(temp, path)
         } catch {
             unlink(temp)
-            throw error as? CASError ?? CASError(.io, "cannot copy blob \(e.digest) to \(path)", cause: error as? SystemError)
+            throw error as? CASError
+                ?? CASError(.io, "cannot copy blob \(e.digest) to \(path)", cause: error as? SystemError)
         }
         report.created += 1
         report.copied += 1

@@ -85,7 +85,8 @@ public struct TreeTransfer: Sendable {
             guard actual == digest, actualSize == size else {
                 throw CASError(
                     .digestMismatch,
-                    "remote \(remote.name) served blob \(digest) (\(what)) with the wrong content: \(actual), \(actualSize) bytes")
+                    "remote \(remote.name) served blob \(digest) (\(what)) with the wrong content: \(actual), \(actualSize) bytes"
+                )
             }
             try local.publish(temp: temp.path, digest: digest, size: size, actionID: nil, time: .now())
         } catch {

@@ -42,7 +42,8 @@ struct GoModMaterialize: ParsableCommand {
             GoModOutput.error(
                 report.quick
                     ? "gomod: \(into) is complete (\(report.present) files)"
-                    : "gomod: \(into): \(report.created) files created (\(report.copied) copied), \(report.present) already present")
+                    : "gomod: \(into): \(report.created) files created (\(report.copied) copied), \(report.present) already present"
+            )
         } catch {
             GoModOutput.error("gomod: \(error)")
             throw ExitCode(1)

@@ -43,7 +43,8 @@ struct Serve: ParsableCommand {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Write the run's statistics as JSON to this file at close (env CASBRIDGE_STATS_FILE).", valueName: "path"))
+        help: ArgumentHelp(
+            "Write the run's statistics as JSON to this file at close (env CASBRIDGE_STATS_FILE).", valueName: "path"))
     var statsFile: String?
 
     @Option(
@@ -62,12 +63,15 @@ struct Serve: ParsableCommand {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Size cap of automatic trims, e.g. 10GiB (env CASBRIDGE_MAX_SIZE; default 10GiB).", valueName: "size"))
+        help: ArgumentHelp(
+            "Size cap of automatic trims, e.g. 10GiB (env CASBRIDGE_MAX_SIZE; default 10GiB).", valueName: "size"))
     var maxSize: String?
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Entries unused this long are trimmed automatically, e.g. 7d (env CASBRIDGE_MAX_AGE; default 7d).", valueName: "duration"))
+        help: ArgumentHelp(
+            "Entries unused this long are trimmed automatically, e.g. 7d (env CASBRIDGE_MAX_AGE; default 7d).",
+            valueName: "duration"))
     var maxAge: String?
 
     @Option(
@@ -129,7 +133,8 @@ struct Serve: ParsableCommand {
             let report = local.trimIfDue(interval: interval, policy: policy)
         {
             logger.info(
-                "automatic trim: removed \(report.blobsRemoved) blobs (\(report.bytesRemoved) bytes), kept \(report.entriesAfter) entries")
+                "automatic trim: removed \(report.blobsRemoved) blobs (\(report.bytesRemoved) bytes), kept \(report.entriesAfter) entries"
+            )
         }
     }
 
@@ -143,7 +148,9 @@ struct Serve: ParsableCommand {
         configuration.insecure = insecure
         if let t = EnvironmentVariable.remoteTimeout.value {
             let nanoseconds = try Parsing.duration(t, what: EnvironmentVariable.remoteTimeout.rawValue)
-            guard nanoseconds > 0 else { throw ValidationError("\(EnvironmentVariable.remoteTimeout.rawValue) must be positive") }
+            guard nanoseconds > 0 else {
+                throw ValidationError("\(EnvironmentVariable.remoteTimeout.rawValue) must be positive")
+            }
             configuration.requestTimeout = Double(nanoseconds) / 1e9
         }
         do {

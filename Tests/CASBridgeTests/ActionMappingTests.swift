@@ -27,9 +27,11 @@ struct ActionMappingTests {
         #expect(ActionMapping.actionResult(for: entry) == ActionMapping.actionResult(for: entry))
     }
 
-    @Test("ActionResult round-trips outputID, size and time", arguments: [
-        Int64(0), 1, 999_999_999, 1_700_000_000_123_456_789, -1_500_000_000,
-    ])
+    @Test(
+        "ActionResult round-trips outputID, size and time",
+        arguments: [
+            Int64(0), 1, 999_999_999, 1_700_000_000_123_456_789, -1_500_000_000,
+        ])
     func roundTrip(nanoseconds: Int64) {
         for size in [Int64(0), 1, 300, 1 << 40] {
             let entry = ActionEntry(

@@ -1,7 +1,8 @@
-@testable import CASBridge
 import CASBridgeTestSupport
 import Foundation
 import Testing
+
+@testable import CASBridge
 
 /// The bazel-remote-layout HTTP store against a real nginx (WebDAV PUT).
 @Suite("HTTP cache store", .serialized)
@@ -21,7 +22,8 @@ struct HTTPCacheStoreTests {
 
     @Test("URLs: userinfo becomes basic auth and never appears in the base URL; prefixes and zstd= parse")
     func urls() throws {
-        let parsed = try HTTPCacheStore.parse("https://al%40ce:s3cr%2Ft@cache.example:8443/team/a/?zstd=off", redacted: "x")
+        let parsed = try HTTPCacheStore.parse(
+            "https://al%40ce:s3cr%2Ft@cache.example:8443/team/a/?zstd=off", redacted: "x")
         #expect(parsed.base == "https://cache.example:8443/team/a")
         #expect(parsed.credentials == "al@ce:s3cr/t")
         #expect(parsed.zstd == .off)
@@ -57,7 +59,9 @@ struct HTTPCacheStoreTests {
         let dir = try TemporaryDirectory("http-store")
         let store = try store(nginx.url + "?zstd=on")
         let small = Array(String(repeating: "a", count: 1000).utf8)
-        for (name, bytes, compressed) in [("big", Self.compressible, true), ("random", Self.random, false), ("small", small, false)] {
+        for (name, bytes, compressed) in [
+            ("big", Self.compressible, true), ("random", Self.random, false), ("small", small, false),
+        ] {
             let (path, digest) = write(bytes, dir, name)
             try await store.writeBlob(digest, size: Int64(bytes.count), from: path)
             let stored = try [UInt8](Data(contentsOf: URL(fileURLWithPath: nginx.path("cas", digest.hex))))

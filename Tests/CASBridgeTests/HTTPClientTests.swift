@@ -1,7 +1,8 @@
-@testable import CASBridge
 import CASBridgeTestSupport
 import Foundation
 import Testing
+
+@testable import CASBridge
 
 /// HTTPClient edge cases against a tiny Python HTTP/1.1 server (keep-alive, flaky and
 /// hanging endpoints) and a port nothing listens on.
@@ -163,7 +164,8 @@ struct HTTPClientTests {
         }
         // A 404 leaves the target alone.
         let none = server.dir.sub("none")
-        let r404 = try await http.send(method: "GET", url: "\(server.url)/nothing", headers: [], body: .none, downloadTo: none)
+        let r404 = try await http.send(
+            method: "GET", url: "\(server.url)/nothing", headers: [], body: .none, downloadTo: none)
         #expect(r404.status == 404)
         #expect(!FileManager.default.fileExists(atPath: none))
         let put = try await http.send(
@@ -172,7 +174,8 @@ struct HTTPClientTests {
         #expect(put.status == 201)
         #expect(put.body == Array("zstd".utf8))
         #expect(try Data(contentsOf: URL(fileURLWithPath: server.dir.sub("put-uploaded"))) == Data(content))
-        let small = try await http.send(method: "PUT", url: "\(server.url)/small", headers: [], body: .bytes([1, 2, 3]))
+        let small = try await http.send(
+            method: "PUT", url: "\(server.url)/small", headers: [], body: .bytes([1, 2, 3]))
         #expect(small.status == 201)
         #expect(try Data(contentsOf: URL(fileURLWithPath: server.dir.sub("put-small"))) == Data([1, 2, 3]))
     }

@@ -37,7 +37,9 @@ struct HelperServerTests {
         var pipes: [Pipe] = []
     }
 
-    func run(_ server: @escaping @Sendable (Int32, Int32) -> HelperServer) throws -> (FileHandle, FileHandle, OutcomeBox) {
+    func run(_ server: @escaping @Sendable (Int32, Int32) -> HelperServer) throws -> (
+        FileHandle, FileHandle, OutcomeBox
+    ) {
         let input = Pipe()
         let output = Pipe()
         let outcome = OutcomeBox()
@@ -95,19 +97,28 @@ struct HelperServerTests {
         let temp = try local.makeTempFile()
         try FileSystem.writeAll(temp.fd, body)
         close(temp.fd)
-        try local.publish(temp: temp.path, digest: SHA256.hash(body), size: Int64(body.count), actionID: hitAction, time: .now())
+        try local.publish(
+            temp: temp.path, digest: SHA256.hash(body), size: Int64(body.count), actionID: hitAction, time: .now())
 
         let remote = FakeRemote(slow: [slowAction])
         let statistics = HelperStatistics()
         let tier = RemoteTier(store: remote, mode: .readonly, statistics: statistics, logger: Logger(label: "test"))
         let (toServer, fromServer, outcome) = try run { input, output in
-            HelperServer(local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input, output: output)
+            HelperServer(
+                local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input,
+                output: output)
         }
         var buffer = Data()
         let capabilities = await Self.line(fromServer, &buffer)
         #expect(capabilities?.contains("KnownCommands") == true)
-        toServer.write(Data("{\"ID\":1,\"Command\":\"get\",\"ActionID\":\"\(Data(slowAction.bytes).base64EncodedString())\"}\n\n".utf8))
-        toServer.write(Data("{\"ID\":2,\"Command\":\"get\",\"ActionID\":\"\(Data(hitAction.bytes).base64EncodedString())\"}\n\n".utf8))
+        toServer.write(
+            Data(
+                "{\"ID\":1,\"Command\":\"get\",\"ActionID\":\"\(Data(slowAction.bytes).base64EncodedString())\"}\n\n"
+                    .utf8))
+        toServer.write(
+            Data(
+                "{\"ID\":2,\"Command\":\"get\",\"ActionID\":\"\(Data(hitAction.bytes).base64EncodedString())\"}\n\n"
+                    .utf8))
         let firstLine = await Self.line(fromServer, &buffer)
         let first = try #require(firstLine)
         // The slow lookup sleeps 2 s before it can answer: the hit behind it came first.
@@ -132,7 +143,9 @@ struct HelperServerTests {
             store: remote, mode: .readwrite, statistics: statistics, logger: Logger(label: "test"),
             breaker: CircuitBreaker(threshold: 3, cooldown: .seconds(3600), maxCooldown: .seconds(3600)))
         let (toServer, fromServer, _) = try run { input, output in
-            HelperServer(local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input, output: output)
+            HelperServer(
+                local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input,
+                output: output)
         }
         var buffer = Data()
         _ = await Self.line(fromServer, &buffer)

@@ -70,7 +70,9 @@ struct LocalStoreTests {
         #expect(!FileManager.default.fileExists(atPath: path), "the corrupt blob is removed")
         // A new put of the right content repairs it.
         _ = try put(store, "precious output", action: 1)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: store.lookup(Self.action(1))!.path)) == Data("precious output".utf8))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: store.lookup(Self.action(1))!.path))
+                == Data("precious output".utf8))
     }
 
     @Test("a torn or garbage index tail is skipped, records after it still load")

@@ -1,6 +1,7 @@
-@testable import CASBridge
 import CASBridgeTestSupport
 import Testing
+
+@testable import CASBridge
 
 @Suite("Metrics")
 struct MetricsTests {
@@ -43,14 +44,17 @@ struct MetricsTests {
         let text = PrometheusExposition.text(record)
         let samples = try PrometheusTextValidator.validate(text)
         func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
-            samples.first { sample in sample.name == name && labels.allSatisfy { l in sample.labels[l.key] == l.value } }?.value
+            samples.first { sample in sample.name == name && labels.allSatisfy { l in sample.labels[l.key] == l.value }
+            }?.value
         }
         #expect(value("cacheprog_hits_total", ["tier": "remote"]) == 4)
         #expect(value("cacheprog_remote_bytes_total", ["direction": "down", "backend": "s3"]) == 4096)
         #expect(value("cacheprog_remote_compression_ratio") == 4)
         #expect(value("cacheprog_remote_request_duration_seconds_count", ["operation": "get_action"]) == 3)
-        #expect(value("cacheprog_remote_request_duration_seconds_bucket", ["operation": "get_action", "le": "0.005"]) == 2)
-        #expect(value("cacheprog_remote_request_duration_seconds_bucket", ["operation": "read_blob", "le": "+Inf"]) == 1)
+        #expect(
+            value("cacheprog_remote_request_duration_seconds_bucket", ["operation": "get_action", "le": "0.005"]) == 2)
+        #expect(
+            value("cacheprog_remote_request_duration_seconds_bucket", ["operation": "read_blob", "le": "+Inf"]) == 1)
         #expect(value("cacheprog_run_duration_seconds") == 1.25)
         #expect(record.summaryLine.contains("zstd 4.0× on 1 blobs"))
         #expect(record.summaryLine.contains("get_action 3×"))
@@ -58,7 +62,8 @@ struct MetricsTests {
         // The validator itself rejects broken text.
         #expect(throws: (any Error).self) { try PrometheusTextValidator.validate("no_type_line 1\n") }
         #expect(throws: (any Error).self) {
-            try PrometheusTextValidator.validate("# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n")
+            try PrometheusTextValidator.validate(
+                "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n")
         }
     }
 }

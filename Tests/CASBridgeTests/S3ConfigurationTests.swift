@@ -12,7 +12,9 @@ struct S3ConfigurationTests {
         init(credentials: String?, config: String?) throws {
             dir = try TemporaryDirectory("aws-home")
             try FileManager.default.createDirectory(atPath: dir.sub(".aws"), withIntermediateDirectories: true)
-            if let credentials { try credentials.write(toFile: dir.sub(".aws/credentials"), atomically: true, encoding: .utf8) }
+            if let credentials {
+                try credentials.write(toFile: dir.sub(".aws/credentials"), atomically: true, encoding: .utf8)
+            }
             if let config { try config.write(toFile: dir.sub(".aws/config"), atomically: true, encoding: .utf8) }
         }
         func environment(_ variables: [String: String] = [:]) -> AWSEnvironment {
@@ -55,7 +57,10 @@ struct S3ConfigurationTests {
                 "AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "secret-env", "AWS_SESSION_TOKEN": "tok",
                 "AWS_PROFILE": "ci",
             ]))
-        #expect(c == AWSCredentials(accessKeyID: "AKIDENV", secretAccessKey: "secret-env", sessionToken: "tok", source: "environment"))
+        #expect(
+            c
+                == AWSCredentials(
+                    accessKeyID: "AKIDENV", secretAccessKey: "secret-env", sessionToken: "tok", source: "environment"))
         #expect(!c.description.contains("secret-env"))
         #expect(!c.description.contains("tok"))
     }
@@ -94,7 +99,9 @@ struct S3ConfigurationTests {
         try "[profile y]\naws_access_key_id = AKIDY\naws_secret_access_key = sy\nregion = sa-east-1\n".write(
             toFile: other.sub("conf"), atomically: true, encoding: .utf8)
         let vars = ["AWS_SHARED_CREDENTIALS_FILE": other.sub("creds"), "AWS_CONFIG_FILE": other.sub("conf")]
-        #expect(try AWSCredentials.resolve(home.environment(vars.merging(["AWS_PROFILE": "x"]) { $1 })).accessKeyID == "AKIDX")
+        #expect(
+            try AWSCredentials.resolve(home.environment(vars.merging(["AWS_PROFILE": "x"]) { $1 })).accessKeyID
+                == "AKIDX")
         let y = home.environment(vars.merging(["AWS_PROFILE": "y"]) { $1 })
         #expect(try AWSCredentials.resolve(y).accessKeyID == "AKIDY")
         #expect(try S3Location(url: "s3://b", environment: y).region == "sa-east-1")
@@ -127,9 +134,13 @@ struct S3ConfigurationTests {
 
         let env = home.environment(["AWS_REGION": "us-east-2", "AWS_DEFAULT_REGION": "us-west-1"])
         #expect(try S3Location(url: "s3://b1b", environment: env).region == "us-east-2")
-        #expect(try S3Location(url: "s3://b1b", environment: home.environment(["AWS_DEFAULT_REGION": "us-west-1"])).region == "us-west-1")
+        #expect(
+            try S3Location(url: "s3://b1b", environment: home.environment(["AWS_DEFAULT_REGION": "us-west-1"])).region
+                == "us-west-1")
         #expect(try S3Location(url: "s3://b1b?region=ca-central-1", environment: env).region == "ca-central-1")
-        #expect(try S3Location(url: "s3://b1b", environment: AWSEnvironment(home: "/nonexistent", variables: [:])).region == "us-east-1")
+        #expect(
+            try S3Location(url: "s3://b1b", environment: AWSEnvironment(home: "/nonexistent", variables: [:])).region
+                == "us-east-1")
 
         let forced = try S3Location(url: "s3://my-bucket/p?path_style=true", environment: env)
         #expect(forced.pathStyle)
@@ -143,32 +154,44 @@ struct S3ConfigurationTests {
     func customEndpoints() throws {
         let env = AWSEnvironment(
             home: "/nonexistent",
-            variables: ["AWS_ENDPOINT_URL_S3": "http://127.0.0.1:8333", "AWS_ENDPOINT_URL": "https://generic.example:9000"])
+            variables: [
+                "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:8333", "AWS_ENDPOINT_URL": "https://generic.example:9000",
+            ])
         let fromS3Variable = try S3Location(url: "s3://cache", environment: env)
         #expect(fromS3Variable.pathStyle)
         #expect(fromS3Variable.scheme == "http")
         #expect(fromS3Variable.host == "127.0.0.1:8333")
-        #expect(fromS3Variable.url(path: fromS3Variable.path(forKey: fromS3Variable.key("cas", "ff"))) == "http://127.0.0.1:8333/cache/cas/ff")
+        #expect(
+            fromS3Variable.url(path: fromS3Variable.path(forKey: fromS3Variable.key("cas", "ff")))
+                == "http://127.0.0.1:8333/cache/cas/ff")
 
         let generic = try S3Location(
-            url: "s3://cache", environment: AWSEnvironment(home: "/nonexistent", variables: ["AWS_ENDPOINT_URL": "https://generic.example:9000/"]))
+            url: "s3://cache",
+            environment: AWSEnvironment(
+                home: "/nonexistent", variables: ["AWS_ENDPOINT_URL": "https://generic.example:9000/"]))
         #expect(generic.host == "generic.example:9000")
         #expect(generic.scheme == "https")
 
-        let fromURL = try S3Location(url: "s3://cache/pre?endpoint=http%3A%2F%2Flocalhost%3A9000&region=auto", environment: env)
+        let fromURL = try S3Location(
+            url: "s3://cache/pre?endpoint=http%3A%2F%2Flocalhost%3A9000&region=auto", environment: env)
         #expect(fromURL.host == "localhost:9000")
         #expect(fromURL.region == "auto")
-        let virtual = try S3Location(url: "s3://cache?endpoint=https://minio.example&path_style=false", environment: env)
+        let virtual = try S3Location(
+            url: "s3://cache?endpoint=https://minio.example&path_style=false", environment: env)
         #expect(virtual.host == "cache.minio.example")
         #expect(virtual.path(forKey: "cas/x") == "/cas/x")
     }
 
-    @Test("malformed s3 URLs are rejected with the reason", arguments: [
-        "s3://", "s3:///prefix", "s3://b?colour=blue", "s3://b?path_style=maybe", "s3://b?endpoint=ftp://x",
-        "s3://b?endpoint=http://h:99999", "s3://bad%bucket",
-    ])
+    @Test(
+        "malformed s3 URLs are rejected with the reason",
+        arguments: [
+            "s3://", "s3:///prefix", "s3://b?colour=blue", "s3://b?path_style=maybe", "s3://b?endpoint=ftp://x",
+            "s3://b?endpoint=http://h:99999", "s3://bad%bucket",
+        ])
     func malformed(_ url: String) {
-        #expect(throws: CASError.self) { try S3Location(url: url, environment: AWSEnvironment(home: "/x", variables: [:])) }
+        #expect(throws: CASError.self) {
+            try S3Location(url: url, environment: AWSEnvironment(home: "/x", variables: [:]))
+        }
     }
 
     @Test("S3 error documents: code, message, region")
@@ -182,10 +205,14 @@ struct S3ConfigurationTests {
         #expect(parsed?.message.hasPrefix("The request signature we calculated") == true)
         #expect(parsed?.requestID == "4442587FB7D0A2F9")
         let redirect = S3ErrorResponse(
-            xml: Array("<Error><Code>AuthorizationHeaderMalformed</Code><Message>wrong region</Message><Region>eu-central-1</Region></Error>".utf8))
+            xml: Array(
+                "<Error><Code>AuthorizationHeaderMalformed</Code><Message>wrong region</Message><Region>eu-central-1</Region></Error>"
+                    .utf8))
         #expect(redirect?.region == "eu-central-1")
         let noBucket = S3ErrorResponse(
-            xml: Array("<Error>\n  <Code>NoSuchBucket</Code>\n  <Message><![CDATA[The specified bucket does not exist]]></Message>\n</Error>".utf8))
+            xml: Array(
+                "<Error>\n  <Code>NoSuchBucket</Code>\n  <Message><![CDATA[The specified bucket does not exist]]></Message>\n</Error>"
+                    .utf8))
         #expect(noBucket == S3ErrorResponse(code: "NoSuchBucket", message: "The specified bucket does not exist"))
         #expect(S3ErrorResponse(xml: Array("<html><body>Bad gateway</body></html>".utf8)) == nil)
         #expect(S3ErrorResponse(xml: Array("not xml at all <".utf8)) == nil)

@@ -1,7 +1,8 @@
-@testable import CASBridge
 import CASBridgeTestSupport
 import Foundation
 import Testing
+
+@testable import CASBridge
 
 /// Stores over real S3 servers started on 127.0.0.1 for one test.
 enum S3Fixtures {
@@ -25,7 +26,9 @@ enum S3Fixtures {
         return (store, server)
     }
 
-    static func makeStore(endpoint: String, bucket: String, prefix: String, credentials: AWSCredentials) throws -> S3Store {
+    static func makeStore(endpoint: String, bucket: String, prefix: String, credentials: AWSCredentials) throws
+        -> S3Store
+    {
         let path = prefix.isEmpty ? "" : "/\(prefix)"
         let location = try S3Location(
             url: "s3://\(bucket)\(path)?endpoint=\(endpoint)&region=us-east-1",
@@ -43,7 +46,9 @@ enum S3Fixtures {
                 try await store.createBucket()
                 return
             } catch {
-                if Date() > deadline { throw ServerError("cannot create the bucket: \(error)\n\(server.log.suffix(3000))") }
+                if Date() > deadline {
+                    throw ServerError("cannot create the bucket: \(error)\n\(server.log.suffix(3000))")
+                }
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
@@ -74,7 +79,9 @@ struct S3StoreTests {
             #expect(head.status == 200)
             #expect((S3Store.header(head, S3Store.encodingHeader) == "zstd") == compressed, "\(name): encoding marker")
             if compressed {
-                #expect(Int(S3Store.header(head, "content-length") ?? "") ?? .max < bytes.count / 10, "\(name): stored size")
+                #expect(
+                    Int(S3Store.header(head, "content-length") ?? "") ?? .max < bytes.count / 10, "\(name): stored size"
+                )
             }
             let out = work.sub("\(name).out")
             #expect(try await store.readBlob(digest, size: Int64(bytes.count), into: out))
@@ -111,7 +118,8 @@ struct S3StoreTests {
         let digest = SHA256.hash(bytes)
         try await writer.writeBlob(digest, size: Int64(bytes.count), from: Self.write(bytes, in: work, "small"))
         let actionID = SHA256.hash(Array("inline action \(UUID())".utf8))
-        let entry = ActionEntry(outputID: digest, size: Int64(bytes.count), time: Timestamp(nanoseconds: 1_700_000_000_000_000_007))
+        let entry = ActionEntry(
+            outputID: digest, size: Int64(bytes.count), time: Timestamp(nanoseconds: 1_700_000_000_000_000_007))
         try await writer.record(entry, for: actionID)
         // Remove the blob object: a reader can only succeed through the inlined bytes.
         let delete = try await writer.send("DELETE", key: writer.location.key("cas", digest.hex))
@@ -125,7 +133,8 @@ struct S3StoreTests {
         // Without the entry first, the (deleted) blob is simply absent.
         #expect(try await reader.readBlob(digest, size: Int64(bytes.count), into: work.sub("again")) == false)
         // Any REAPI reader sees a normal ActionResult.
-        let raw = try await reader.send("GET", key: reader.location.key("ac", ActionMapping.actionKey(for: actionID).digest.hex))
+        let raw = try await reader.send(
+            "GET", key: reader.location.key("ac", ActionMapping.actionKey(for: actionID).digest.hex))
         #expect(ActionMapping.entry(fromActionResult: raw.body) == entry)
         #expect(ActionMapping.inlineContents(fromActionResult: raw.body) == bytes)
     }

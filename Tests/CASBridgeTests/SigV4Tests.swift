@@ -46,7 +46,8 @@ struct SigV4Tests {
                 "AWS4-HMAC-SHA256 Credential=\(scope), SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
         ),
         Vector(
-            name: "get-vanilla-query-order-key-case", method: "GET", query: [("Param2", "value2"), ("Param1", "value1")],
+            name: "get-vanilla-query-order-key-case", method: "GET",
+            query: [("Param2", "value2"), ("Param1", "value1")],
             headers: [("Host", "example.amazonaws.com")], body: "",
             canonicalRequest: """
                 GET
@@ -109,7 +110,8 @@ struct SigV4Tests {
         if !v.stringToSignHash.isEmpty {
             #expect(
                 signed.stringToSign
-                    == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n\(v.stringToSignHash)")
+                    == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n\(v.stringToSignHash)"
+            )
         }
         #expect(signed.authorization == v.authorization)
         #expect(signed.headers.contains { $0.name == "x-amz-date" && $0.value == "20150830T123600Z" })

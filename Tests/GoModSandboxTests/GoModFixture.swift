@@ -36,7 +36,8 @@ final class GoModFixture: @unchecked Sendable {
         for (path, version, requires, source) in GoModFixture.modules {
             let src = temp.sub("src/\(path)")
             try fm.createDirectory(atPath: src, withIntermediateDirectories: true)
-            try source.write(toFile: "\(src)/\(path.split(separator: "/").last!.lowercased()).go", atomically: true, encoding: .utf8)
+            try source.write(
+                toFile: "\(src)/\(path.split(separator: "/").last!.lowercased()).go", atomically: true, encoding: .utf8)
             try "BSD-style license for tests\n".write(toFile: "\(src)/LICENSE", atomically: true, encoding: .utf8)
             var args = ["/usr/bin/env", "python3", GoModFixture.proxyScript, "add", proxy, path, version, src]
             for r in requires { args += ["--require", r] }
@@ -79,7 +80,8 @@ final class GoModFixture: @unchecked Sendable {
 
     /// A build cache shared by the tests' direct go commands (the go command keeps it
     /// safe for concurrent use), so the standard library compiles once.
-    static let sharedGoCache = "\(ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")/casbridge-gomod-tests-gocache"
+    static let sharedGoCache =
+        "\(ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")/casbridge-gomod-tests-gocache"
 
     /// A PATH with no `go` on it.
     static let pathWithoutGo = "/usr/bin:/bin"

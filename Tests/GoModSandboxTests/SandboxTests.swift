@@ -10,7 +10,11 @@ import Testing
         var out: Set<Digest> = [root]
         let reader = TreeMaterializer(store: store)
         for e in try reader.readTree(root, relative: "").entries {
-            if e.kind == .directory { out.formUnion(try reachable(e.digest, store: store)) } else { out.insert(e.digest) }
+            if e.kind == .directory {
+                out.formUnion(try reachable(e.digest, store: store))
+            } else {
+                out.insert(e.digest)
+            }
         }
         return out
     }
@@ -49,7 +53,8 @@ import Testing
         let sharedA = try SandboxTests.subtree(digestA, "example.com/shared@v1.1.0", store: store)
         let sharedB = try SandboxTests.subtree(digestB, "example.com/shared@v1.1.0", store: store)
         #expect(sharedA != nil && sharedA == sharedB)
-        let union = try SandboxTests.reachable(digestA, store: store).union(SandboxTests.reachable(digestB, store: store))
+        let union = try SandboxTests.reachable(digestA, store: store).union(
+            SandboxTests.reachable(digestB, store: store))
         #expect(Set(SandboxTests.blobFiles(f.store).map { String($0.suffix(64)) }) == Set(union.map(\.hex)))
         #expect(try SandboxTests.subtree(digestA, "cache/download/sumdb", store: store) == nil)
         #expect(try SandboxTests.subtree(digestA, "example.com/!upper/up@v1.2.0", store: store) != nil)
@@ -65,7 +70,8 @@ import Testing
         }
         let started = Date()
         let repeatRun = try GoModFixture.check(
-            f.gomod(["download", "--dir", f.store, "--json", "./..."], environment: ["PATH": GoModFixture.pathWithoutGo]))
+            f.gomod(
+                ["download", "--dir", f.store, "--json", "./..."], environment: ["PATH": GoModFixture.pathWithoutGo]))
         let elapsed = Date().timeIntervalSince(started)
         #expect(elapsed < 2, "repeat took \(elapsed) s")
         let decoded = try JSONDecoder().decode([EnsureResult].self, from: Data(repeatRun.stdout.utf8))
@@ -91,16 +97,18 @@ import Testing
         env["GOPROXY"] = "off"
         env["GOFLAGS"] = "-mod=readonly"
         let out = f.temp.sub("a.bin")
-        try GoModFixture.check(ProcessRunner.run([f.go, "build", "-o", out, "."], environment: env, directory: "\(f.repo)/a"))
+        try GoModFixture.check(
+            ProcessRunner.run([f.go, "build", "-o", out, "."], environment: env, directory: "\(f.repo)/a"))
         #expect(try ProcessRunner.run([out]).stdout == "up+dep shared\n")
 
         // A tampered go.sum is caught by the offline build.
         let sumPath = "\(f.repo)/a/go.sum"
         let sum = try String(contentsOfFile: sumPath, encoding: .utf8)
-        let tampered = sum.split(separator: "\n").map { line -> String in
-            guard line.hasPrefix("example.com/shared v1.1.0 h1:") else { return String(line) }
-            return "example.com/shared v1.1.0 h1:" + String(repeating: "A", count: 43) + "="
-        }.joined(separator: "\n") + "\n"
+        let tampered =
+            sum.split(separator: "\n").map { line -> String in
+                guard line.hasPrefix("example.com/shared v1.1.0 h1:") else { return String(line) }
+                return "example.com/shared v1.1.0 h1:" + String(repeating: "A", count: 43) + "="
+            }.joined(separator: "\n") + "\n"
         #expect(tampered != sum)
         try tampered.write(toFile: sumPath, atomically: true, encoding: .utf8)
         let bad = try ProcessRunner.run([f.go, "build", "-o", out, "."], environment: env, directory: "\(f.repo)/a")
@@ -114,7 +122,9 @@ import Testing
             environment: ["GOCACHE": "", "GOFLAGS": ""])
         #expect(exec.status == 0, "\(exec.output)")
         #expect(try ProcessRunner.run([execOut]).stdout == "other+shared shared\n")
-        let printed = try f.gomod(["exec", "--dir", f.store, "b", "--", "go", "env", "GOMODCACHE", "GOPROXY", "GOFLAGS", "GOCACHEPROG"])
+        let printed = try f.gomod([
+            "exec", "--dir", f.store, "b", "--", "go", "env", "GOMODCACHE", "GOPROXY", "GOFLAGS", "GOCACHEPROG",
+        ])
         let values = printed.stdout.split(separator: "\n").map(String.init)
         #expect(values.count == 4 && values[0] == "\(f.store)/gomod/\(digestB.hex)" && values[1] == "off")
         #expect(values.count == 4 && values[2] == "-mod=readonly" && values[3].contains("cacheprog --dir \(f.store)"))
@@ -127,17 +137,23 @@ import Testing
 
         // A zip hash that does not match: go's own verification names the module.
         let tampered = sum.replacingOccurrences(
-            of: #"example.com/shared v1.1.0 h1:[^\n]*"#, with: "example.com/shared v1.1.0 h1:" + String(repeating: "B", count: 43) + "=",
+            of: #"example.com/shared v1.1.0 h1:[^\n]*"#,
+            with: "example.com/shared v1.1.0 h1:" + String(repeating: "B", count: 43) + "=",
             options: .regularExpression)
         try tampered.write(toFile: "\(a)/go.sum", atomically: true, encoding: .utf8)
         let bad = try f.gomod(["download", "--dir", f.store, "a"])
-        #expect(bad.status != 0 && bad.stderr.contains("example.com/shared@v1.1.0") && bad.stderr.contains("checksum mismatch"), "\(bad.output)")
+        #expect(
+            bad.status != 0 && bad.stderr.contains("example.com/shared@v1.1.0")
+                && bad.stderr.contains("checksum mismatch"), "\(bad.output)")
 
         // Missing entries: refused, and the module's own go.sum is left untouched.
-        let trimmed = sum.split(separator: "\n").filter { !$0.hasPrefix("example.com/dep ") }.joined(separator: "\n") + "\n"
+        let trimmed =
+            sum.split(separator: "\n").filter { !$0.hasPrefix("example.com/dep ") }.joined(separator: "\n") + "\n"
         try trimmed.write(toFile: "\(a)/go.sum", atomically: true, encoding: .utf8)
         let missing = try f.gomod(["download", "--dir", f.store, "a"])
-        #expect(missing.status != 0 && missing.stderr.contains("missing entries") && missing.stderr.contains("example.com/dep@v1.0.0"), "\(missing.output)")
+        #expect(
+            missing.status != 0 && missing.stderr.contains("missing entries")
+                && missing.stderr.contains("example.com/dep@v1.0.0"), "\(missing.output)")
         #expect(missing.stderr.contains("go mod tidy"))
         #expect(try String(contentsOfFile: "\(a)/go.sum", encoding: .utf8) == trimmed)
         try sum.write(toFile: "\(a)/go.sum", atomically: true, encoding: .utf8)
@@ -242,7 +258,8 @@ import Testing
         // Damage the blob behind other.go: a fresh materialisation names the file.
         let otherTree = try #require(try SandboxTests.subtree(root, "example.com/other@v0.3.0", store: store))
         let entry = try #require(
-            try TreeMaterializer(store: store).readTree(otherTree, relative: "").entries.first { $0.name == "other.go" })
+            try TreeMaterializer(store: store).readTree(otherTree, relative: "").entries.first { $0.name == "other.go" }
+        )
         let blob = store.blobPath(entry.digest)
         chmod(blob, 0o644)
         try "package other // damaged\n".write(toFile: blob, atomically: false, encoding: .utf8)

@@ -40,7 +40,8 @@ import Testing
         try fm.createDirectory(atPath: temp.sub("lib"), withIntermediateDirectories: true)
         try "module example.com/m\n\ngo 1.22\n\nreplace example.com/lib => ../lib // local\n"
             .write(toFile: temp.sub("m/go.mod"), atomically: true, encoding: .utf8)
-        try "example.com/x v1.0.0/go.mod h1:abc=\n".write(toFile: temp.sub("m/go.sum"), atomically: true, encoding: .utf8)
+        try "example.com/x v1.0.0/go.mod h1:abc=\n".write(
+            toFile: temp.sub("m/go.sum"), atomically: true, encoding: .utf8)
         try "module example.com/lib\n".write(toFile: temp.sub("lib/go.mod"), atomically: true, encoding: .utf8)
 
         let k1 = try ModuleKey(directory: temp.sub("m"), withZips: false)
@@ -53,7 +54,8 @@ import Testing
             .write(toFile: temp.sub("lib/go.mod"), atomically: true, encoding: .utf8)
         let k2 = try ModuleKey(directory: temp.sub("m"), withZips: false)
         #expect(k2.actionID != k1.actionID)
-        try "example.com/x v1.0.0/go.mod h1:abd=\n".write(toFile: temp.sub("m/go.sum"), atomically: true, encoding: .utf8)
+        try "example.com/x v1.0.0/go.mod h1:abd=\n".write(
+            toFile: temp.sub("m/go.sum"), atomically: true, encoding: .utf8)
         #expect(try ModuleKey(directory: temp.sub("m"), withZips: false).actionID != k2.actionID)
     }
 
@@ -62,7 +64,9 @@ import Testing
         let fm = FileManager.default
         for dir in ["a", "a/nested", "b", "a/vendor/v", "a/testdata/t", ".git/x", "_skip/y", "c/d"] {
             try fm.createDirectory(atPath: temp.sub(dir), withIntermediateDirectories: true)
-            if dir != "c/d" { try "module m\n".write(toFile: temp.sub("\(dir)/go.mod"), atomically: true, encoding: .utf8) }
+            if dir != "c/d" {
+                try "module m\n".write(toFile: temp.sub("\(dir)/go.mod"), atomically: true, encoding: .utf8)
+            }
         }
         try "module m\n".write(toFile: temp.sub("c/d/go.mod"), atomically: true, encoding: .utf8)
         let found = try ModuleDiscovery.moduleDirectories("\(temp.path)/...")

@@ -7,57 +7,57 @@ public enum GoModuleFixture {
         let files: [String: String] = [
             "go.mod": "module example.com/fixture\n\ngo 1.24\n",
             "cmd/app/main.go": """
-                package main
+            package main
 
-                import (
-                \t"fmt"
+            import (
+            \t"fmt"
 
-                \t"example.com/fixture/internal/calc"
-                \t"example.com/fixture/text"
-                )
+            \t"example.com/fixture/internal/calc"
+            \t"example.com/fixture/text"
+            )
 
-                func main() {
-                \tfmt.Println(text.Shout("fixture says"), calc.Answer())
-                }
+            func main() {
+            \tfmt.Println(text.Shout("fixture says"), calc.Answer())
+            }
 
-                """,
+            """,
             "internal/calc/calc.go": """
-                package calc
+            package calc
 
-                import "example.com/fixture/internal/table"
+            import "example.com/fixture/internal/table"
 
-                // Answer is 42.
-                func Answer() int { return table.Sum(20, 22) }
+            // Answer is 42.
+            func Answer() int { return table.Sum(20, 22) }
 
-                """,
+            """,
             "internal/calc/calc_test.go": """
-                package calc
+            package calc
 
-                import "testing"
+            import "testing"
 
-                func TestAnswer(t *testing.T) {
-                \tif Answer() != 42 {
-                \t\tt.Fatal("wrong answer")
-                \t}
-                }
+            func TestAnswer(t *testing.T) {
+            \tif Answer() != 42 {
+            \t\tt.Fatal("wrong answer")
+            \t}
+            }
 
-                """,
+            """,
             "internal/table/table.go": """
-                package table
+            package table
 
-                // Sum adds.
-                func Sum(a, b int) int { return a + b }
+            // Sum adds.
+            func Sum(a, b int) int { return a + b }
 
-                """,
+            """,
             "text/text.go": """
-                package text
+            package text
 
-                import "strings"
+            import "strings"
 
-                // Shout lowercases, oddly.
-                func Shout(s string) string { return strings.ToLower(s) }
+            // Shout lowercases, oddly.
+            func Shout(s string) string { return strings.ToLower(s) }
 
-                """,
+            """,
         ]
         for (name, content) in files {
             let path = "\(directory)/\(name)"

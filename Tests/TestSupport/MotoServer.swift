@@ -14,7 +14,8 @@ public final class MotoServer: @unchecked Sendable {
     /// Starts `moto_server` from the test venv and waits for its port.
     public init() throws {
         guard let moto = TestPaths.venvTool("moto_server") else {
-            throw ServerError("moto is missing: .tools/venv/bin/moto_server (PyPI moto[server]); run scripts/install-deps.sh")
+            throw ServerError(
+                "moto is missing: .tools/venv/bin/moto_server (PyPI moto[server]); run scripts/install-deps.sh")
         }
         directory = try TemporaryDirectory("moto")
         port = Network.freePort()

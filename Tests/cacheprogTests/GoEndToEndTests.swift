@@ -31,15 +31,18 @@ struct GoEndToEndTests {
     @Test("cold then warm: zero compiles on the warm build, binaries identical to the built-in cache's")
     func coldThenWarm() throws {
         let store = work.sub("store")
-        let cold = try goRun(["build", "-x", "-o", work.sub("cold"), "./cmd/app"], store: store, gocache: work.sub("gc1"))
+        let cold = try goRun(
+            ["build", "-x", "-o", work.sub("cold"), "./cmd/app"], store: store, gocache: work.sub("gc1"))
         #expect(cold.status == 0, "\(cold.output)")
         #expect(GoModuleFixture.compileCount(cold.stderr) >= 4, "the cold build compiles")
 
-        let warm = try goRun(["build", "-x", "-o", work.sub("warm"), "./cmd/app"], store: store, gocache: work.sub("gc2"))
+        let warm = try goRun(
+            ["build", "-x", "-o", work.sub("warm"), "./cmd/app"], store: store, gocache: work.sub("gc2"))
         #expect(warm.status == 0, "\(warm.output)")
         #expect(GoModuleFixture.compileCount(warm.stderr) == 0, "warm build compiled:\n\(warm.stderr)")
 
-        let builtin = try goRun(["build", "-o", work.sub("builtin"), "./cmd/app"], store: nil, gocache: work.sub("gc3"))
+        let builtin = try goRun(
+            ["build", "-o", work.sub("builtin"), "./cmd/app"], store: nil, gocache: work.sub("gc3"))
         #expect(builtin.status == 0, "\(builtin.output)")
         let a = try Data(contentsOf: URL(fileURLWithPath: work.sub("cold")))
         let b = try Data(contentsOf: URL(fileURLWithPath: work.sub("warm")))
@@ -92,7 +95,8 @@ struct GoEndToEndTests {
             #expect(try Data(contentsOf: URL(fileURLWithPath: work.sub("par\(i)"))) == first)
         }
         // Afterwards the shared store serves a zero-compile build.
-        let warm = try goRun(["build", "-x", "-o", work.sub("after"), "./cmd/app"], store: store, gocache: work.sub("gcw"))
+        let warm = try goRun(
+            ["build", "-x", "-o", work.sub("after"), "./cmd/app"], store: store, gocache: work.sub("gcw"))
         #expect(GoModuleFixture.compileCount(warm.stderr) == 0)
     }
 

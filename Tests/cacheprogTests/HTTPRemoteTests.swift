@@ -21,7 +21,8 @@ struct HTTPRemoteTests {
         _ output: String, store: String, remote: String?, gocache: String, extraEnvironment: [String: String] = [:]
     ) throws -> ProcessRunner.Result {
         var env = GoModuleFixture.baseEnvironment(gocache: work.sub(gocache))
-        env["GOCACHEPROG"] = "\(TestPaths.cacheprog) --dir \(work.sub(store))" + (remote.map { " --remote \($0)" } ?? "")
+        env["GOCACHEPROG"] =
+            "\(TestPaths.cacheprog) --dir \(work.sub(store))" + (remote.map { " --remote \($0)" } ?? "")
         env["CASBRIDGE_STATS_FILE"] = work.sub("\(output).stats.json")
         env.merge(extraEnvironment) { $1 }
         return try ProcessRunner.run(
@@ -117,7 +118,8 @@ struct HTTPRemoteTests {
                 do_GET = do_HEAD = do_PUT = fail
             ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
             """
-        let server = try ServerProcess(name: "http 500", [python, "-c", script, "\(port)"], logPath: work.sub("500.log"))
+        let server = try ServerProcess(
+            name: "http 500", [python, "-c", script, "\(port)"], logPath: work.sub("500.log"))
         defer { server.stop() }
         try server.waitForPort(port)
         try prewarmedStore("store500")
@@ -141,8 +143,12 @@ struct HTTPRemoteTests {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = 0
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+        }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         #expect(listen(fd, 128) == 0)
         let port = Int(UInt16(bigEndian: addr.sin_port))
         try prewarmedStore("storeHang")

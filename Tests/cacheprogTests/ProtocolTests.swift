@@ -86,7 +86,8 @@ struct ProtocolTests {
         let helper = try start()
         _ = helper.readLine()
         let body = Data("hello".utf8)
-        helper.sendPut(actionID: Array(repeating: 2, count: 32), outputID: SHA256Digest.of(body), body: body, idField: "ObjectID")
+        helper.sendPut(
+            actionID: Array(repeating: 2, count: 32), outputID: SHA256Digest.of(body), body: body, idField: "ObjectID")
         #expect(try #require(helper.readResponse())["Err"] == nil)
         helper.sendPut(actionID: Array(repeating: 3, count: 32), outputID: SHA256Digest.of(Data()), body: Data())
         let empty = try #require(helper.readResponse())
@@ -129,7 +130,8 @@ struct ProtocolTests {
             #expect(try #require(helper.readResponse())["Miss"] as? Bool == true)
         }
         // Nothing of the rejected bodies was published.
-        let blob = store.sub("v1/blobs/\(SHA256Digest.hex(SHA256Digest.of(body)).prefix(2))/\(SHA256Digest.hex(SHA256Digest.of(body)))")
+        let blob = store.sub(
+            "v1/blobs/\(SHA256Digest.hex(SHA256Digest.of(body)).prefix(2))/\(SHA256Digest.hex(SHA256Digest.of(body)))")
         #expect(!FileManager.default.fileExists(atPath: blob))
         let temps = (try? FileManager.default.contentsOfDirectory(atPath: store.sub("v1/tmp"))) ?? []
         #expect(temps.isEmpty, "temporary files left behind: \(temps)")
@@ -183,7 +185,9 @@ struct ProtocolTests {
         let helper = try start()
         _ = helper.readLine()
         let id = helper.makeID()
-        helper.write("{\"ID\":\(id),\"Command\":\"put\",\"ActionID\":\"\(Data(repeating: 1, count: 32).base64EncodedString())\",\"OutputID\":\"\(Data(repeating: 1, count: 32).base64EncodedString())\",\"BodySize\":100}\n\n\"QUJD")
+        helper.write(
+            "{\"ID\":\(id),\"Command\":\"put\",\"ActionID\":\"\(Data(repeating: 1, count: 32).base64EncodedString())\",\"OutputID\":\"\(Data(repeating: 1, count: 32).base64EncodedString())\",\"BodySize\":100}\n\n\"QUJD"
+        )
         helper.closeInput()
         let status = helper.waitForExit(timeout: 5)
         #expect(status != nil && status != 0)

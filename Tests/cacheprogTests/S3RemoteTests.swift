@@ -22,7 +22,8 @@ struct S3RemoteTests {
     func startSeaweed() async throws -> SeaweedFSServer {
         let server = try SeaweedFSServer()
         let location = try S3Location(
-            url: "s3://casbridge?endpoint=\(server.endpoint)", environment: AWSEnvironment(home: "/nonexistent", variables: [:]))
+            url: "s3://casbridge?endpoint=\(server.endpoint)",
+            environment: AWSEnvironment(home: "/nonexistent", variables: [:]))
         let store = S3Store(
             location: location,
             credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey),
@@ -33,7 +34,9 @@ struct S3RemoteTests {
                 try await store.createBucket()
                 return server
             } catch {
-                if Date() > deadline { throw ServerError("cannot create the bucket: \(error)\n\(server.server.log.suffix(3000))") }
+                if Date() > deadline {
+                    throw ServerError("cannot create the bucket: \(error)\n\(server.server.log.suffix(3000))")
+                }
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
@@ -95,7 +98,8 @@ struct S3RemoteTests {
         let text = try String(contentsOfFile: metricsFile, encoding: .utf8)
         let samples = try PrometheusTextValidator.validate(text)
         func value(_ name: String, _ labels: [String: String] = [:]) -> Double {
-            samples.first { sample in sample.name == name && labels.allSatisfy { l in sample.labels[l.key] == l.value } }?.value ?? -1
+            samples.first { sample in sample.name == name && labels.allSatisfy { l in sample.labels[l.key] == l.value }
+            }?.value ?? -1
         }
         #expect(value("cacheprog_hits_total", ["tier": "remote"]) >= 4, "\(text)")
         #expect(value("cacheprog_remote_bytes_total", ["backend": "s3", "direction": "down"]) > 0, "\(text)")
@@ -125,12 +129,14 @@ struct S3RemoteTests {
                 do_POST = do_PUT
             HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
             """
-        let server = try ServerProcess(name: "pushgateway stand-in", [python, "-c", script, "\(port)", received], logPath: work.sub("push.log"))
+        let server = try ServerProcess(
+            name: "pushgateway stand-in", [python, "-c", script, "\(port)", received], logPath: work.sub("push.log"))
         defer { server.stop() }
         try server.waitForPort(port)
         let close = Data("{\"ID\":1,\"Command\":\"close\"}\n".utf8)
         let result = try ProcessRunner.run(
-            [TestPaths.cacheprog, "--dir", work.sub("pushstore"), "--metrics-push", "http://127.0.0.1:\(port)/"], stdin: close)
+            [TestPaths.cacheprog, "--dir", work.sub("pushstore"), "--metrics-push", "http://127.0.0.1:\(port)/"],
+            stdin: close)
         #expect(result.status == 0, "\(result.output)")
         let pushed = try String(contentsOfFile: received, encoding: .utf8)
         let lines = pushed.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)
@@ -140,12 +146,15 @@ struct S3RemoteTests {
         #expect(samples.contains { $0.name == "cacheprog_gets_total" && $0.value == 0 })
     }
 
-    @Test("a wrong secret: the build still succeeds from the local store alone, the errors are counted, the secret never printed")
+    @Test(
+        "a wrong secret: the build still succeeds from the local store alone, the errors are counted, the secret never printed"
+    )
     func wrongSecret() async throws {
         let server = try await startSeaweed()
         defer { server.stop() }
         let secret = "definitely-wrong-\(UUID().uuidString)"
-        let result = try build("wrong", store: "storeW", server: server, secret: secret, gocache: "gcW", extra: ["CASBRIDGE_VERBOSE": "1"])
+        let result = try build(
+            "wrong", store: "storeW", server: server, secret: secret, gocache: "gcW", extra: ["CASBRIDGE_VERBOSE": "1"])
         #expect(result.status == 0, "\(result.output)")
         #expect(GoModuleFixture.compileCount(result.stderr) >= 4)
         #expect(!result.stderr.contains(secret))
