@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Benchmark of the REAPI gRPC remote (issue 4) against BuildGrid, side by side in one run:
+#   1. start-up of the helper (`cacheprog </dev/null`, exits at stdin EOF) with gRPC linked in;
+#   2. warm no-op `go build std` with the built-in GOCACHE (the reference);
+#   3. `go build std` from an EMPTY local store and empty GOCACHE with a warm BuildGrid
+#      (`grpc://`), each run with fresh local state: every output comes over gRPC.
+# The claim checked: 3 takes at most 2.5x of 2.
+# Usage: bench/grpc-build.sh [runs (default 5)]
+# Env: SCRATCH=.build-xyz to build into another scratch path (default .build);
+#      CACHEPROG=/path/to/cacheprog to use an already built release binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+scratch=${SCRATCH:-.build}
+bash scripts/install-deps.sh >/dev/null
+if [ -n "${CACHEPROG:-}" ]; then
+    bin=$CACHEPROG
+else
+    swift build -c release --scratch-path "$scratch" --product cacheprog >/dev/null 2>&1 \
+        || swift build -c release --scratch-path "$scratch" --product cacheprog
+    bin=$PWD/$scratch/release/cacheprog
+fi
+go=$PWD/.tools/gobin/go
+bgd=$PWD/.tools/venv/bin/bgd
+work=$(mktemp -d /tmp/casbridge-grpc-bench.XXXXXX)
+bgd_pid=
+cleanup() {
+    if [ -n "$bgd_pid" ]; then kill "$bgd_pid" 2>/dev/null || true; wait "$bgd_pid" 2>/dev/null || true; fi
+    chmod -R u+w "$work"; rm -rf "$work"
+}
+trap cleanup EXIT
+export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1
+unset GOCACHEPROG CASBRIDGE_DIR CASBRIDGE_REMOTE
+now() { date +%s.%N; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "go: $($go version); cacheprog: release build of $(git rev-parse --short HEAD 2>/dev/null || echo unknown); BuildGrid $($PWD/.tools/venv/bin/python -c 'import importlib.metadata as m; print(m.version("buildgrid"))')"
+echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo
+
+# 1. Start-up: 100 runs of the helper that exits at once on stdin EOF.
+mkdir -p "$work/startup"
+t0=$(now)
+for _ in $(seq 100); do CASBRIDGE_DIR=$work/startup "$bin" </dev/null >/dev/null; done
+t1=$(now)
+echo "helper start-up (no remote): $(echo "scale=2; ($t1 - $t0) * 10" | bc) ms per run (mean of 100)"
+
+# BuildGrid, cache only, in memory.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$work/bg.yml" <<YML
+server:
+  - !channel
+    address: "127.0.0.1:$port"
+    insecure-mode: true
+storages:
+  - !lru-storage &cas
+    size: 4GB
+caches:
+  - !lru-action-cache &ac
+    storage: *cas
+    max-cached-refs: 1000000
+    allow-updates: true
+    cache-failed-actions: true
+instances:
+  - name: "bench"
+    services:
+      - !action-cache
+        cache: *ac
+      - !cas
+        storage: *cas
+      - !bytestream
+        storage: *cas
+thread-pool-size: 16
+YML
+"$bgd" server start "$work/bg.yml" >"$work/bg.log" 2>&1 &
+bgd_pid=$!
+until python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+    kill -0 "$bgd_pid" || { cat "$work/bg.log"; exit 1; }
+    sleep 0.5
+done
+remote="grpc://127.0.0.1:$port/bench"
+echo "BuildGrid listening at $remote"
+
+# Populate: a cold built-in build (reference cache) and a cold build that uploads to BuildGrid.
+t0=$(now); GOCACHE=$work/gc-builtin $go build std; t1=$(now)
+echo "cold go build std, built-in cache: $(echo "$t1 - $t0" | bc) s"
+t0=$(now)
+GOCACHE=$work/gc-upload GOCACHEPROG="$bin --dir $work/store-upload --remote $remote" CASBRIDGE_UPLOAD_TIMEOUT=600s \
+    CASBRIDGE_STATS_FILE=$work/upload.json $go build std
+t1=$(now)
+echo "cold go build std, cacheprog uploading to BuildGrid: $(echo "$t1 - $t0" | bc) s ($($bin stats --dir "$work/store-upload" | tail -1))"
+echo
+
+declare -a builtin remote_runs
+for ((i = 1; i <= runs; i++)); do
+    t0=$(now); GOCACHE=$work/gc-builtin $go build std; t1=$(now)
+    builtin+=("$(echo "$t1 - $t0" | bc)")
+    rm -rf "$work/store-empty" "$work/gc-empty"
+    t0=$(now)
+    GOCACHE=$work/gc-empty GOCACHEPROG="$bin --dir $work/store-empty --remote $remote" \
+        CASBRIDGE_STATS_FILE=$work/remote.json $go build std
+    t1=$(now)
+    remote_runs+=("$(echo "$t1 - $t0" | bc)")
+    echo "run $i: built-in warm ${builtin[-1]} s, empty local + warm BuildGrid ${remote_runs[-1]} s"
+done
+b=$(median "${builtin[@]}"); r=$(median "${remote_runs[@]}")
+echo
+echo "warm go build std: built-in ${b} s; empty local store + warm BuildGrid ${r} s; ratio $(echo "scale=3; $r / $b" | bc)x (medians of $runs; claim: <= 2.5x)"
+echo "last remote run: $($bin stats --dir "$work/store-empty" | tail -1)"
