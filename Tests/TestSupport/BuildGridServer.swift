@@ -78,7 +78,15 @@ public final class BuildGridServer: @unchecked Sendable {
             if let slot { return try slot.get() }
             let result = Result { try BuildGridServer(instanceName: "casbridge-ci") }
             slot = result
+            // Stopped by PID when the test process exits, like every other test server.
+            atexit { BuildGridServer.stopShared() }
             return try result.get()
         }
+    }
+
+    /// Stops the shared server, if one was started.
+    public static func stopShared() {
+        let server = sharedServer.withLock { slot in try? slot?.get() }
+        server?.stop()
     }
 }
