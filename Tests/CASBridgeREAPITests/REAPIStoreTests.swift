@@ -17,6 +17,8 @@ struct REAPIStoreTests {
         var configuration = RemoteConfiguration(url: server.url)
         configuration.grpcHeaders = headers
         configuration.requestTimeout = 30
+        // The whole suite runs in parallel on 2 cores: give a busy BuildGrid time for its first answer.
+        configuration.connectTimeout = 30
         return try REAPIStore(configuration: configuration)
     }
 
