@@ -4,7 +4,7 @@
 #   2. warm no-op `go build std`: built-in warm GOCACHE vs cacheprog warm store (hyperfine, interleaved);
 #   3. protocol microbenchmark (bench/protobench, a Go driver speaking the protocol as cmd/go does):
 #      get-hit round trip p50/p99, put MB/s, peak RSS while a 256 MiB put streams through.
-# Usage: bench/go-build-std.sh [cold-repetitions (default 2)] [warm-runs (default 20)]
+# Usage: bench/go-build-std.sh [cold-repetitions (default 2; 0: warm only)] [warm-runs (default 20)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cold_reps=${1:-2}
@@ -36,9 +36,16 @@ for ((i = 1; i <= cold_reps; i++)); do
     cold_helper+=("$(echo "$t1 - $t0" | bc)")
     echo "cold run $i: built-in ${cold_builtin[-1]} s, cacheprog ${cold_helper[-1]} s"
 done
+if ((cold_reps == 0)); then
+    # Warm only: populate both caches once, untimed.
+    GOCACHE=$work/gc-b $go build std
+    GOCACHE=$work/gc-c GOCACHEPROG="$bin --dir $work/store" $go build std
+fi
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-cb=$(median "${cold_builtin[@]}"); ch=$(median "${cold_helper[@]}")
-echo "cold go build std: built-in ${cb} s, cacheprog ${ch} s, ratio $(echo "scale=3; $ch / $cb" | bc)x"
+if ((cold_reps > 0)); then
+    cb=$(median "${cold_builtin[@]}"); ch=$(median "${cold_helper[@]}")
+    echo "cold go build std: built-in ${cb} s, cacheprog ${ch} s, ratio $(echo "scale=3; $ch / $cb" | bc)x"
+fi
 echo
 
 # Warm no-op: both caches are populated by the last cold run.

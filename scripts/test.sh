@@ -7,4 +7,7 @@ export CASBRIDGE_TEST_GO="$PWD/.tools/gobin/go"
 # Generated protobuf/gRPC code (Sources/*/Generated) is not ours to format.
 git ls-files Package.swift "Sources/*.swift" "Tests/*.swift" | grep -v /Generated/ | xargs swift format lint --strict
 swift build --build-tests
-swift test --skip-build
+# In-process gRPC clients run on the Swift concurrency pool (two threads here), which the tests that
+# wait on go builds hold for minutes: the REAPI store suite runs on its own, after the rest.
+swift test --skip-build --skip REAPIStoreTests
+swift test --skip-build --filter REAPIStoreTests
