@@ -23,7 +23,7 @@ for run in first second; do
     start=$(date +%s.%N)
     GOCACHE=$work/gocache-$run $go build -x -o "$work/gofmt-$run" cmd/gofmt 2>"$work/trace-$run"
     end=$(date +%s.%N)
-    compiles=$(grep -c '/compile .* -o ' "$work/trace-$run" || true)
+    compiles=$(grep -c '/compile ' "$work/trace-$run" || true)
     grep '^cacheprog:' "$work/trace-$run" || true
     printf '   %s build: %.2f s, %s compiler runs\n' "$run" "$(echo "$end - $start" | bc)" "$compiles"
 done
