@@ -136,21 +136,9 @@ struct HTTPRemoteTests {
     @Test("a server that accepts and never answers never hangs the build (timeouts + breaker)")
     func hangingServer() throws {
         // A listening socket nobody accepts from: connections complete (backlog) and hang.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = Network.boundSocket()
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
-        }
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
         #expect(listen(fd, 128) == 0)
-        let port = Int(UInt16(bigEndian: addr.sin_port))
         try prewarmedStore("storeHang")
         try touchModule("hang")
         let start = Date()
