@@ -29,12 +29,9 @@ struct HTTPRemoteTests {
             [go, "build", "-x", "-o", work.sub(output), "./cmd/app"], environment: env, directory: module)
     }
 
-    func stats(_ output: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: work.sub("\(output).stats.json")))
-        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-    }
+    func stats(_ output: String) throws -> [String: Any] { try work.statsJSON("\(output).stats.json") }
 
-    func binary(_ name: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: work.sub(name))) }
+    func binary(_ name: String) throws -> Data { try work.contents(name) }
 
     /// Changes the module's source so that its own packages (not the standard library's)
     /// miss the cache.
