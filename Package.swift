@@ -29,9 +29,10 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // libcurl and libxml2 are opened with dlopen on first use (see their shim.h), not linked:
+        // no pkgConfig, whose link flags would load them at every start of the helper.
         .systemLibrary(
             name: "CCurl",
-            pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .systemLibrary(
@@ -41,7 +42,6 @@ let package = Package(
         ),
         .systemLibrary(
             name: "CLibXML2",
-            pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
         .target(
@@ -53,7 +53,8 @@ let package = Package(
                 "CLibXML2",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            // libxml2's headers live in their own directory (`pkg-config --cflags libxml-2.0`).
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Xcc", "-I/usr/include/libxml2"])]
         ),
         .target(
             name: "CASBridgeTestSupport",

@@ -13,9 +13,10 @@ final class CurlLoop: @unchecked Sendable {
         var started = false
     }
 
-    private static let globalInit: Bool = {
-        curl_global_init(Int(CURL_GLOBAL_ALL))
-        return true
+    /// Opens libcurl (once per process); nil when it loaded, else why not.
+    private static let loadFailure: String? = {
+        if casb_curl_load() != 0 { return nil }
+        return casb_curl_load_error().map { String(cString: $0) } ?? "libcurl.so.4 lacks a needed function"
     }()
 
     private let multi: UnsafeMutableRawPointer
@@ -23,15 +24,19 @@ final class CurlLoop: @unchecked Sendable {
     // Touched only by the loop thread.
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
 
-    init(maxConnectionsPerHost: Int = 32) {
-        _ = CurlLoop.globalInit
-        multi = curl_multi_init()
+    /// Creates a loop; throws when libcurl cannot be loaded.
+    init(maxConnectionsPerHost: Int = 32) throws(CASError) {
+        if let failure = CurlLoop.loadFailure {
+            throw CASError(.remote, "cannot load libcurl (install libcurl4): \(failure)")
+        }
+        guard let multi = casb_multi_init() else { throw CASError(.remote, "curl_multi_init failed") }
+        self.multi = multi
         casb_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         casb_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnectionsPerHost * 2)
     }
 
     deinit {
-        curl_multi_cleanup(multi)
+        casb_multi_cleanup(multi)
     }
 
     /// Runs `transfer` and returns its response, or throws its failure.
@@ -45,18 +50,18 @@ final class CurlLoop: @unchecked Sendable {
                     box.started = true
                     return true
                 }
-                if startThread { start() } else { curl_multi_wakeup(multi) }
+                if startThread { start() } else { casb_multi_wakeup(multi) }
             }
         } onCancel: {
             inbox.withLock { $0.cancelled.append(ObjectIdentifier(transfer)) }
-            curl_multi_wakeup(multi)
+            casb_multi_wakeup(multi)
         }
     }
 
     /// Ends the loop thread once it has failed whatever is in flight.
     func shutdown() {
         inbox.withLock { $0.stopping = true }
-        curl_multi_wakeup(multi)
+        casb_multi_wakeup(multi)
     }
 
     private func start() {
@@ -96,7 +101,7 @@ final class CurlLoop: @unchecked Sendable {
             }
             for t in incoming {
                 active[t.easy] = t
-                curl_multi_add_handle(multi, t.easy)
+                casb_multi_add_handle(multi, t.easy)
             }
             if !cancelled.isEmpty {
                 let ids = Set(cancelled)
@@ -113,20 +118,20 @@ final class CurlLoop: @unchecked Sendable {
                 return
             }
             var running: Int32 = 0
-            curl_multi_perform(multi, &running)
+            casb_multi_perform(multi, &running)
             var left: Int32 = 0
-            while let message = curl_multi_info_read(multi, &left) {
+            while let message = casb_multi_info_read(multi, &left) {
                 if message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle {
                     complete(easy, message.pointee.data.result)
                 }
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            casb_multi_poll(multi, 1000)
         }
     }
 
     private func complete(_ easy: UnsafeMutableRawPointer, _ code: CURLcode) {
         guard let t = active.removeValue(forKey: easy) else { return }
-        curl_multi_remove_handle(multi, easy)
+        casb_multi_remove_handle(multi, easy)
         let outcome = t.finish(code)
         let continuation = t.continuation
         t.continuation = nil

@@ -40,7 +40,7 @@ final class CurlTransfer: @unchecked Sendable {
         method: String, url: String, headers: [(name: String, value: String)], body: HTTPClient.Body,
         downloadTo: String?, options: HTTPClient.Options
     ) throws {
-        guard let easy = curl_easy_init() else { throw CASError(.remote, "\(method) \(url): curl_easy_init failed") }
+        guard let easy = casb_easy_init() else { throw CASError(.remote, "\(method) \(url): curl_easy_init failed") }
         self.easy = easy
         self.method = method
         self.url = url
@@ -81,7 +81,7 @@ final class CurlTransfer: @unchecked Sendable {
             do {
                 uploadFD = try FileSystem.open(path, O_RDONLY)
             } catch {
-                curl_easy_cleanup(easy)
+                casb_easy_cleanup(easy)
                 errorBuffer.deallocate()
                 throw CASError(.io, "\(method) \(url): cannot open the body \(path)", cause: error)
             }
@@ -111,16 +111,16 @@ final class CurlTransfer: @unchecked Sendable {
             casb_easy_setopt_ptr(easy, CURLOPT_READDATA, me)
         }
         // A 100-continue round trip costs a full RTT per upload; the bodies are retried anyway.
-        headerList = curl_slist_append(headerList, "Expect:")
+        headerList = casb_slist_append(headerList, "Expect:")
         for (name, value) in headers {
-            headerList = curl_slist_append(headerList, value.isEmpty ? "\(name);" : "\(name): \(value)")
+            headerList = casb_slist_append(headerList, value.isEmpty ? "\(name);" : "\(name): \(value)")
         }
         casb_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, headerList)
     }
 
     deinit {
-        curl_easy_cleanup(easy)
-        curl_slist_free_all(headerList)
+        casb_easy_cleanup(easy)
+        casb_slist_free_all(headerList)
         errorBuffer.deallocate()
         if uploadFD >= 0 { close(uploadFD) }
         if downloadFD >= 0 { close(downloadFD) }
@@ -216,7 +216,7 @@ final class CurlTransfer: @unchecked Sendable {
         if cancelled { return .failure(CancellationError()) }
         if let callbackError { return .failure(callbackError) }
         guard code == CURLE_OK else {
-            let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+            let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: casb_easy_strerror(code))
             let kind: CASError.Code = code == CURLE_OPERATION_TIMEDOUT ? .timeout : .remote
             return .failure(CurlFailure(code: Int(code.rawValue), error: CASError(kind, "\(method) \(url): \(detail)")))
         }

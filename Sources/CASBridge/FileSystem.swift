@@ -70,9 +70,18 @@ public enum FileSystem {
     }
 
     /// Writes a whole file atomically: a temporary file beside it, then a rename.
+    ///
+    /// A path that names something other than a regular file (`/dev/null`, a FIFO, a terminal) is written in place:
+    /// renaming over it would replace the device with a regular file.
     public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644)
         throws
     {
+        if let st = status(path), st.st_mode & S_IFMT != S_IFREG {
+            let fd = try open(path, O_WRONLY)
+            defer { close(fd) }
+            try writeAll(fd, bytes, path: path)
+            return
+        }
         let temp = "\(path).tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
         let fd = try open(temp, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         do {

@@ -12,10 +12,10 @@ public final class HTTPClient: Sendable {
     public let options: Options
     let loop: CurlLoop
 
-    /// Creates a client.
-    public init(options: Options) {
+    /// Creates a client; throws when libcurl cannot be loaded.
+    public init(options: Options) throws(CASError) {
         self.options = options
-        loop = CurlLoop()
+        loop = try CurlLoop()
     }
 
     deinit {

@@ -59,6 +59,8 @@ public final class HelperServer {
     /// Serves requests until close or the end of input.
     public func run() -> Outcome {
         writer.send(.capabilities(["get", "put", "close"]))
+        local.startPrecheck()
+        defer { local.stopPrecheck() }
         var lineNumber = 0
         do {
             while true {

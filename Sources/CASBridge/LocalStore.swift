@@ -18,6 +18,8 @@ public final class LocalStore: Sendable {
 
     /// A local hit is re-recorded as used once its last recorded use is this old.
     static let touchInterval: Int64 = 10 * 60 * 1_000_000_000
+    /// A blob whose stamp was found unchanged this recently is served without another look.
+    static let checkFreshness: Int64 = 10 * 1_000_000_000
     /// Entries used within this window are never trimmed.
     public static let protectionWindow: Int64 = 60 * 60 * 1_000_000_000
 
@@ -31,6 +33,11 @@ public final class LocalStore: Sendable {
         var readOffset: Int64 = 0
         var entries: [Digest: Indexed] = [:]
         var stamps: [Digest: BlobStamp] = [:]
+        /// Output IDs in the order their records were read or written: the most recent last.
+        var recordOrder: [Digest] = []
+        /// When (monotonic nanoseconds) each blob's stamp was last found unchanged.
+        var checkedAt: [Digest: Int64] = [:]
+        var precheck = Precheck()
     }
 
     let state: Mutex<State>
@@ -101,15 +108,23 @@ public final class LocalStore: Sendable {
     /// no longer matches its digest is removed and reported as a miss.
     public func lookup(_ actionID: Digest) -> Hit? {
         let now = Timestamp.now()
-        let found: (Indexed, BlobStamp?)? = state.withLock { st in
-            if let e = st.entries[actionID] { return (e, st.stamps[e.entry.outputID]) }
-            LocalStore.refresh(&st, indexPath: indexPath)
-            if let e = st.entries[actionID] { return (e, st.stamps[e.entry.outputID]) }
-            return nil
+        let checkTime = Monotonic.nanoseconds()
+        let found: (Indexed, BlobStamp?, Bool, Bool)? = state.withLock { st in
+            var indexed = st.entries[actionID]
+            if indexed == nil {
+                LocalStore.refresh(&st, indexPath: indexPath)
+                indexed = st.entries[actionID]
+            }
+            guard let indexed else { return nil }
+            let output = indexed.entry.outputID
+            let checked = st.checkedAt[output].map { checkTime - $0 < LocalStore.checkFreshness } ?? false
+            return (indexed, st.stamps[output], checked, st.precheck.noteLookup())
         }
-        guard let (indexed, stamp) = found else { return nil }
+        guard let (indexed, stamp, checked, startPrecheck) = found else { return nil }
+        if startPrecheck { schedulePrecheck() }
         let path = blobPath(indexed.entry.outputID)
         let needsTouch = now.nanoseconds - indexed.lastUse.nanoseconds > LocalStore.touchInterval
+        if checked, !needsTouch { return Hit(entry: indexed.entry, path: path) }
         if needsTouch { lockShared() }
         defer { if needsTouch { unlock() } }
         guard let current = FileSystem.status(path) else { return nil }
@@ -252,7 +267,10 @@ public final class LocalStore: Sendable {
     static func apply(_ r: IndexRecord, to st: inout State) {
         let previousUse = st.entries[r.actionID]?.lastUse ?? r.lastUse
         st.entries[r.actionID] = Indexed(entry: r.entry, lastUse: max(previousUse, r.lastUse))
-        st.stamps[r.entry.outputID] = r.stamp
+        if let old = st.stamps.updateValue(r.stamp, forKey: r.entry.outputID), old != r.stamp {
+            st.checkedAt[r.entry.outputID] = nil
+        }
+        st.recordOrder.append(r.entry.outputID)
     }
 
     static func reopen(_ st: inout State, indexPath: String) {
@@ -262,6 +280,9 @@ public final class LocalStore: Sendable {
         st.readOffset = 0
         st.entries.removeAll(keepingCapacity: true)
         st.stamps.removeAll(keepingCapacity: true)
+        st.recordOrder.removeAll(keepingCapacity: true)
+        st.checkedAt.removeAll(keepingCapacity: true)
+        st.precheck.restart()
     }
 
     /// Reads records appended since the last read (by this or other processes).
@@ -279,7 +300,10 @@ public final class LocalStore: Sendable {
         else { return }
         let consumed = bytes.withUnsafeBytes { raw -> Int in
             var offset = 0
-            if st.entries.isEmpty { st.entries.reserveCapacity(raw.count / IndexRecord.size) }
+            if st.entries.isEmpty {
+                st.entries.reserveCapacity(raw.count / IndexRecord.size)
+                st.recordOrder.reserveCapacity(raw.count / IndexRecord.size)
+            }
             while offset + IndexRecord.size <= raw.count {
                 if let r = IndexRecord.decode(UnsafeRawBufferPointer(rebasing: raw[offset...])) {
                     apply(r, to: &st)

@@ -14,18 +14,18 @@ public struct S3ErrorResponse: Sendable, Equatable {
 
     /// Parses an error document; nil when `body` is not one.
     public init?(xml body: [UInt8]) {
-        guard !body.isEmpty, body.count < 1 << 20 else { return nil }
+        guard !body.isEmpty, body.count < 1 << 20, casb_xml_load() != 0 else { return nil }
         let options = Int32(
             XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
                 | XML_PARSE_NOBLANKS.rawValue)
         let document: xmlDocPtr? = body.withUnsafeBytes { raw in
             raw.withMemoryRebound(to: CChar.self) { chars in
-                xmlReadMemory(chars.baseAddress, Int32(chars.count), "s3-error.xml", nil, options)
+                casb_xml_read_memory(chars.baseAddress, Int32(chars.count), "s3-error.xml", options)
             }
         }
         guard let document else { return nil }
-        defer { xmlFreeDoc(document) }
-        guard let root = xmlDocGetRootElement(document), Self.name(of: root) == "Error" else { return nil }
+        defer { casb_xml_free_doc(document) }
+        guard let root = casb_xml_root_element(document), Self.name(of: root) == "Error" else { return nil }
         var fields: [String: String] = [:]
         var child = root.pointee.children
         while let node = child {

@@ -10,6 +10,16 @@ struct Entrypoint {
         }
         // grpc:// and grpcs:// remotes (the REAPI backend lives in its own library).
         REAPIBackend.register()
-        CacheProg.main()
+        // The go command starts the helper for every invocation: its plain command line skips the
+        // argument parser's start-up cost. Everything else (help, subcommands, errors) goes through it.
+        if let settings = ServeSettings(commandLine: CommandLine.arguments.dropFirst()) {
+            do {
+                try settings.run()
+            } catch {
+                CacheProg.exit(withError: error)
+            }
+        } else {
+            CacheProg.main()
+        }
     }
 }

@@ -11,11 +11,16 @@ struct StoreOptions: ParsableArguments {
     var dir: String?
 
     /// The directory to open: flag, then environment, then the default.
-    var directory: String {
+    var directory: String { StoreOptions.directory(dir) }
+
+    func openStore() throws -> LocalStore { try StoreOptions.openStore(at: directory) }
+
+    /// The directory to open for a `--dir` value: the value, then `CASBRIDGE_DIR`, then the default.
+    static func directory(_ dir: String?) -> String {
         dir ?? EnvironmentVariable.dir.value ?? LocalStore.defaultDirectory
     }
 
-    func openStore() throws -> LocalStore {
+    static func openStore(at directory: String) throws -> LocalStore {
         do {
             return try LocalStore(directory: directory)
         } catch {

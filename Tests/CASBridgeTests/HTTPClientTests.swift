@@ -67,17 +67,17 @@ struct HTTPClientTests {
         deinit { process.kill9() }
     }
 
-    func client(stall: Double = 10, retries: Int = 2) -> HTTPClient {
+    func client(stall: Double = 10, retries: Int = 2) throws -> HTTPClient {
         var options = HTTPClient.Options()
         options.stallTimeout = stall
         options.retries = retries
-        return HTTPClient(options: options)
+        return try HTTPClient(options: options)
     }
 
     @Test("connections are kept alive and reused, also across concurrent requests")
     func connectionReuse() async throws {
         let server = try PythonServer()
-        let http = client()
+        let http = try client()
         for _ in 0..<20 {
             let r = try await http.send(method: "GET", url: "\(server.url)/plain-missing", headers: [], body: .none)
             #expect(r.status == 404)
@@ -102,11 +102,11 @@ struct HTTPClientTests {
     @Test("5xx answers to idempotent requests are retried with backoff; POST is not")
     func retries() async throws {
         let server = try PythonServer()
-        let http = client()
+        let http = try client()
         let r = try await http.send(method: "GET", url: "\(server.url)/flaky-get", headers: [], body: .none)
         #expect(r.status == 200)
         #expect(r.body == Array("attempt 3".utf8))
-        let noRetry = client(retries: 0)
+        let noRetry = try client(retries: 0)
         let r0 = try await noRetry.send(method: "GET", url: "\(server.url)/flaky-once", headers: [], body: .none)
         #expect(r0.status == 500)
         let persistent = try await http.send(method: "GET", url: "\(server.url)/always500", headers: [], body: .none)
@@ -148,7 +148,7 @@ struct HTTPClientTests {
     @Test("downloads stream to a file; zstd bodies are decompressed; uploads stream from files")
     func bodies() async throws {
         let server = try PythonServer()
-        let http = client()
+        let http = try client()
         let content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 / 7) }
         try Data(Zstd.compress(content)).write(to: URL(fileURLWithPath: server.dir.sub("blob.zst")))
         try Data(content).write(to: URL(fileURLWithPath: server.dir.sub("blob")))

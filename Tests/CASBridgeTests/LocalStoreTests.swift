@@ -1,7 +1,8 @@
-import CASBridge
 import CASBridgeTestSupport
 import Foundation
 import Testing
+
+@testable import CASBridge
 
 @Suite("Local store")
 struct LocalStoreTests {
@@ -73,6 +74,27 @@ struct LocalStoreTests {
         #expect(
             try Data(contentsOf: URL(fileURLWithPath: store.lookup(Self.action(1))!.path))
                 == Data("precious output".utf8))
+    }
+
+    @Test("background checks clear unchanged blobs ahead of lookups and never one changed before them")
+    func precheck() throws {
+        let store = try LocalStore(directory: dir.path)
+        let (changed, path) = try put(store, "precious output", action: 1)
+        let (unchanged, _) = try put(store, "other output!!", action: 2)
+        chmod(path, 0o644)
+        try Data("PRECIOUS output".utf8).write(to: URL(fileURLWithPath: path))
+
+        let fresh = try LocalStore(directory: dir.path)
+        #expect(!fresh.isPrechecked(unchanged))
+        fresh.startPrecheck()
+        let deadline = Date().addingTimeInterval(30)
+        while fresh.isPrechecking, Date() < deadline { usleep(1000) }
+        #expect(fresh.isPrechecked(unchanged))
+        #expect(!fresh.isPrechecked(changed))
+        #expect(fresh.lookup(Self.action(2))?.entry.outputID == unchanged)
+        #expect(fresh.lookup(Self.action(1)) == nil)
+        #expect(!FileManager.default.fileExists(atPath: path), "the corrupt blob is removed")
+        fresh.stopPrecheck()
     }
 
     @Test("a torn or garbage index tail is skipped, records after it still load")

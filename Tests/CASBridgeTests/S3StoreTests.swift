@@ -35,7 +35,7 @@ enum S3Fixtures {
             environment: AWSEnvironment(home: "/nonexistent", variables: [:]))
         var options = HTTPClient.Options()
         options.requestTimeout = 30
-        return S3Store(location: location, credentials: credentials, client: HTTPClient(options: options))
+        return S3Store(location: location, credentials: credentials, client: try HTTPClient(options: options))
     }
 
     /// Creates the bucket, retrying while the server finishes starting.

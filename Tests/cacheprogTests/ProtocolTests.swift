@@ -233,6 +233,37 @@ struct ProtocolTests {
         #expect(helper.waitForExit() == 0)
     }
 
+    @Test(
+        "every spelling of the helper's flags works: serve, --flag=value, -v",
+        arguments: [["serve"], ["--verbose"], ["serve", "-v", "--upload-timeout=3s"], ["--trim-interval", "0", "-v"]])
+    func commandLineSpellings(_ extra: [String]) throws {
+        let statsPath = store.sub("stats-\(extra.count).json")
+        let helper = try HelperProcess(arguments: extra + ["--dir=\(store.path)", "--stats-file", statsPath])
+        #expect(helper.readResponse()?["KnownCommands"] != nil)
+        helper.sendClose()
+        _ = helper.readResponse()
+        #expect(helper.waitForExit() == 0)
+        #expect(FileManager.default.fileExists(atPath: store.sub("v1/index")), "--dir=value was honoured")
+        #expect(FileManager.default.fileExists(atPath: statsPath))
+        let verbose = extra.contains("-v") || extra.contains("--verbose")
+        #expect(helper.stderr.contains("cacheprog: 0 gets") == verbose, "stderr: \(helper.stderr)")
+    }
+
+    @Test(
+        "a bad command line is reported by the argument parser with a usage error",
+        arguments: [
+            (["--bogus"], "Unknown option '--bogus'"),
+            (["--dir"], "Missing value for '--dir <dir>'"),
+            (["--max-size", "lots"], "'lots' is not a size"),
+            (["-v=1"], "does not take any value"),
+        ])
+    func badCommandLine(_ arguments: [String], _ expected: String) throws {
+        let result = try ProcessRunner.run([TestPaths.cacheprog] + arguments + ["--dir", store.path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(expected), "stderr: \(result.stderr)")
+        #expect(!result.stdout.contains("KnownCommands"), "the helper did not start serving")
+    }
+
     @Test("--help documents every flag and its environment variable")
     func help() throws {
         let result = try ProcessRunner.run([TestPaths.cacheprog, "serve", "--help"])

@@ -1,0 +1,134 @@
+import ArgumentParser
+import CASBridge
+import FoundationEssentials
+import Glibc
+import Logging
+
+/// What `serve` runs with: its flags as plain values (nil: not given), environment variables and defaults
+/// are applied by `run`.
+struct ServeSettings: Equatable {
+    var dir: String?
+    var remote: String?
+    var remoteMode: String?
+    var uploadTimeout: String?
+    var insecure = false
+    var verbose = false
+    var statsFile: String?
+    var metricsFile: String?
+    var metricsPush: String?
+    var maxSize: String?
+    var maxAge: String?
+    var trimInterval: String?
+
+    func run() throws {
+        // A go command that went away must not kill the helper mid-write: EPIPE is handled.
+        signal(SIGPIPE, SIG_IGN)
+        let verbose = self.verbose || EnvironmentVariable.verbose.isTrue
+        var logger = Logger(label: "cacheprog")
+        logger.logLevel = verbose ? .info : .notice
+
+        let policy = TrimPolicy(
+            maxSize: try Parsing.size(maxSize ?? EnvironmentVariable.maxSize.value ?? "10GiB", what: "--max-size"),
+            maxAge: try Parsing.duration(maxAge ?? EnvironmentVariable.maxAge.value ?? "7d", what: "--max-age"))
+        let interval = try Parsing.duration(
+            trimInterval ?? EnvironmentVariable.trimInterval.value ?? "1h", what: "--trim-interval")
+        var options = HelperServer.Options()
+        let timeout = try Parsing.duration(
+            uploadTimeout ?? EnvironmentVariable.uploadTimeout.value ?? "5s", what: "--upload-timeout")
+        options.uploadTimeout = .nanoseconds(timeout)
+
+        let local = try StoreOptions.openStore(at: StoreOptions.directory(dir))
+        let statistics = HelperStatistics()
+        let remoteTier = try makeRemote(statistics: statistics, logger: logger)
+        let server = HelperServer(
+            local: local, remote: remoteTier, statistics: statistics, options: options, logger: logger)
+        let outcome = server.run()
+
+        if let reporting = remoteTier?.store as? any CompressionReporting {
+            let compression = reporting.compressionStatistics
+            statistics.update { $0.remoteCompression = compression }
+        }
+        let record = RunRecord(
+            statistics.snapshot, elapsedSeconds: statistics.elapsedSeconds, remoteName: remoteTier?.store.name)
+        if case .malformed(let message) = outcome {
+            logger.critical("cacheprog: \(message)")
+            throw ExitCode(2)
+        }
+        // The go command waits only for stdout to close: housekeeping happens after.
+        close(1)
+        if verbose { logger.info("\(record.summaryLine)") }
+        if let path = statsFile ?? EnvironmentVariable.statsFile.value {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do {
+                try FileSystem.writeFileAtomically(path, Array(try encoder.encode(record)) + [0x0A])
+            } catch {
+                logger.error("cannot write the stats file \(path): \(error)")
+            }
+        }
+        writeMetrics(record, logger: logger)
+        local.appendRun(record)
+        if interval > 0, case .closed = outcome,
+            let report = local.trimIfDue(interval: interval, policy: policy)
+        {
+            logger.info(
+                "automatic trim: removed \(report.blobsRemoved) blobs (\(report.bytesRemoved) bytes), kept \(report.entriesAfter) entries"
+            )
+        }
+    }
+
+    func makeRemote(statistics: HelperStatistics, logger: Logger) throws -> RemoteTier? {
+        guard let url = remote ?? EnvironmentVariable.remote.value else { return nil }
+        let modeText = remoteMode ?? EnvironmentVariable.remoteMode.value ?? "readwrite"
+        guard let mode = RemoteMode(rawValue: modeText) else {
+            throw ValidationError("--remote-mode: '\(modeText)' is not readwrite or readonly")
+        }
+        var configuration = RemoteConfiguration(url: url)
+        configuration.insecure = insecure
+        if let t = EnvironmentVariable.remoteTimeout.value {
+            let nanoseconds = try Parsing.duration(t, what: EnvironmentVariable.remoteTimeout.rawValue)
+            guard nanoseconds > 0 else {
+                throw ValidationError("\(EnvironmentVariable.remoteTimeout.rawValue) must be positive")
+            }
+            configuration.requestTimeout = Double(nanoseconds) / 1e9
+        }
+        do {
+            if let h = EnvironmentVariable.httpHeaders.value {
+                configuration.httpHeaders = try RemoteConfiguration.parseHeaders(h)
+            }
+            if let h = EnvironmentVariable.grpcHeaders.value {
+                configuration.grpcHeaders = try RemoteConfiguration.parseHeaders(h)
+            }
+            let backend = InstrumentedStore(try configuration.makeStore(), statistics: statistics)
+            return RemoteTier(store: backend, mode: mode, statistics: statistics, logger: logger)
+        } catch {
+            throw ValidationError("--remote: \(error)")
+        }
+    }
+
+    /// Writes the Prometheus exposition to `--metrics-file` and pushes it to `--metrics-push`.
+    func writeMetrics(_ record: RunRecord, logger: Logger) {
+        let file = metricsFile ?? EnvironmentVariable.metricsFile.value
+        let gateway = metricsPush ?? EnvironmentVariable.metricsPush.value
+        guard file != nil || gateway != nil else { return }
+        let text = PrometheusExposition.text(record)
+        if let file {
+            do {
+                try FileSystem.writeFileAtomically(file, Array(text.utf8))
+            } catch {
+                logger.error("cannot write the metrics file \(file): \(error)")
+            }
+        }
+        if let gateway {
+            let failure: String? = waitForTask {
+                do {
+                    try await PrometheusExposition.push(text, to: gateway)
+                    return nil
+                } catch {
+                    return "\(error)"
+                }
+            }
+            if let failure { logger.warning("cannot push metrics: \(failure)") }
+        }
+    }
+}
