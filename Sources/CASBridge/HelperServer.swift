@@ -61,6 +61,7 @@ public final class HelperServer {
         writer.send(.capabilities(["get", "put", "close"]))
         local.startPrecheck()
         defer { local.stopPrecheck() }
+        remote?.startWarming(into: local)
         var lineNumber = 0
         do {
             while true {
@@ -117,6 +118,7 @@ public final class HelperServer {
                 $0.hitBytes += hit.entry.size
             }
             writer.enqueue(.found(id: request.id, entry: hit.entry, diskPath: hit.path))
+            remote?.noteUse(actionID, hit.entry)
             return
         }
         guard let remote else {
@@ -134,6 +136,7 @@ public final class HelperServer {
                     $0.hitBytes += hit.entry.size
                 }
                 writer.send(.found(id: id, entry: hit.entry, diskPath: hit.path))
+                remote.noteUse(actionID, hit.entry)
             } else {
                 statistics.update { $0.misses += 1 }
                 writer.send(.miss(id: id))
@@ -202,6 +205,7 @@ public final class HelperServer {
         statistics.update { $0.putBytes += size }
         writer.enqueue(.found(id: request.id, entry: entry, diskPath: path))
         remote?.enqueueUpload(actionID: actionID, entry: entry, path: path)
+        remote?.noteUse(actionID, entry)
     }
 
     private func fail(_ request: ProgRequest, _ message: String) {

@@ -40,6 +40,10 @@ public final class HelperStatistics: Sendable {
         public var uploadsDropped = 0
         /// Times the circuit breaker opened.
         public var breakerTrips = 0
+        /// Records in the warm manifest loaded at start.
+        public var manifestRecords = 0
+        /// Remote hits found in the warm manifest (no action-cache request).
+        public var manifestHits = 0
         /// Latency of remote calls by operation (`get_action`, `read_blob`, `write_blob`,
         /// `find_missing`, `put_action`).
         public var remoteLatency: [String: LatencyHistogram] = [:]

@@ -29,12 +29,20 @@ public final class RemoteTier: Sendable {
     }
 
     private let uploads: Mutex<UploadState>
+    let warm = Mutex(WarmState())
+    /// The warm manifest's name; nil when manifests are off.
+    public let manifestName: String?
+    /// How many blobs the prefetcher downloads at once.
+    public let prefetchConcurrency: Int
 
     /// Creates a tier over `store`.
     public init(
         store: any CacheStore, mode: RemoteMode, statistics: HelperStatistics, logger: Logger,
-        breaker: CircuitBreaker = CircuitBreaker(), maxConcurrentUploads: Int = 4, maxQueuedUploads: Int = 4096
+        breaker: CircuitBreaker = CircuitBreaker(), maxConcurrentUploads: Int = 4, maxQueuedUploads: Int = 4096,
+        manifestName: String? = "default", prefetchConcurrency: Int = 16
     ) {
+        self.manifestName = manifestName
+        self.prefetchConcurrency = max(1, prefetchConcurrency)
         self.store = store
         self.mode = mode
         self.statistics = statistics
@@ -80,49 +88,83 @@ public final class RemoteTier: Sendable {
         }
     }
 
-    /// Looks `actionID` up remotely; on a hit, downloads and verifies the blob into the
-    /// local store (unless it is there already) and records the entry locally.
+    /// Looks `actionID` up remotely (in the warm manifest first, then the action cache);
+    /// on a hit, downloads and verifies the blob into the local store (unless it is there
+    /// already) and records the entry locally.
     public func fetch(_ actionID: Digest, into local: LocalStore) async -> LocalStore.Hit? {
+        if let entry = await manifestEntry(for: actionID) {
+            if await blobDownload(entry, into: local).value, let hit = recordLocally(entry, for: actionID, in: local) {
+                statistics.update { $0.manifestHits += 1 }
+                return hit
+            }
+        }
         guard let found = await guarded("get action \(actionID)", { try await store.entry(for: actionID) }),
             let entry = found
         else {
             statistics.update { $0.remoteMisses += 1 }
             return nil
         }
-        if !local.hasBlob(entry.outputID) {
-            guard let temp = try? local.makeTempFile() else { return nil }
-            close(temp.fd)
-            let got = await guarded("read blob \(entry.outputID)") {
-                try await store.readBlob(entry.outputID, size: entry.size, into: temp.path)
-            }
-            guard got == true else {
-                unlink(temp.path)
-                statistics.update { $0.remoteMisses += 1 }
-                return nil
-            }
-            guard let (digest, size) = try? FileSystem.hashFile(temp.path),
-                digest == entry.outputID, size == entry.size
-            else {
-                unlink(temp.path)
-                statistics.update { $0.corruptBlobs += 1 }
-                logger.warning(
-                    "remote \(store.name) served blob \(entry.outputID) with the wrong content; treated as a miss")
-                return nil
-            }
-            statistics.update { $0.bytesDown += size }
-            do {
-                try local.publish(temp: temp.path, digest: digest, size: size, actionID: nil, time: entry.time)
-            } catch {
-                unlink(temp.path)
-                return nil
-            }
+        guard await blobDownload(entry, into: local).value else {
+            statistics.update { $0.remoteMisses += 1 }
+            return nil
         }
+        return recordLocally(entry, for: actionID, in: local)
+    }
+
+    private func recordLocally(_ entry: ActionEntry, for actionID: Digest, in local: LocalStore) -> LocalStore.Hit? {
         do {
             try local.record(entry, for: actionID)
         } catch {
             return nil
         }
         return LocalStore.Hit(entry: entry, path: local.blobPath(entry.outputID))
+    }
+
+    /// The download of `entry`'s blob into the local store: one per blob, shared by the
+    /// gets and the prefetcher that need it. Its value says whether the blob is there.
+    func blobDownload(_ entry: ActionEntry, into local: LocalStore) -> Task<Bool, Never> {
+        warm.withLock { w in
+            if let running = w.downloads[entry.outputID] { return running }
+            let task = Task.detached { [self] in
+                let present = await self.download(entry, into: local)
+                // A failed download may be retried by a later get.
+                if !present { warm.withLock { _ = $0.downloads.removeValue(forKey: entry.outputID) } }
+                return present
+            }
+            w.downloads[entry.outputID] = task
+            return task
+        }
+    }
+
+    private func download(_ entry: ActionEntry, into local: LocalStore) async -> Bool {
+        if local.hasBlob(entry.outputID) { return true }
+        if Task.isCancelled { return false }
+        guard let temp = try? local.makeTempFile() else { return false }
+        close(temp.fd)
+        let got = await guarded("read blob \(entry.outputID)") {
+            try await store.readBlob(entry.outputID, size: entry.size, into: temp.path)
+        }
+        guard got == true else {
+            unlink(temp.path)
+            return false
+        }
+        guard let (digest, size) = try? FileSystem.hashFile(temp.path),
+            digest == entry.outputID, size == entry.size
+        else {
+            unlink(temp.path)
+            statistics.update { $0.corruptBlobs += 1 }
+            logger.warning(
+                "remote \(store.name) served blob \(entry.outputID) with the wrong content; treated as a miss")
+            return false
+        }
+        statistics.update { $0.bytesDown += size }
+        do {
+            try local.publish(temp: temp.path, digest: digest, size: size, actionID: nil, time: entry.time)
+            return true
+        } catch {
+            unlink(temp.path)
+            return false
+        }
     }
 
     /// Queues an upload of a put in the background (read-write mode only).
@@ -178,9 +220,12 @@ public final class RemoteTier: Sendable {
         if ok != true { statistics.update { $0.uploadsDropped += 1 } }
     }
 
-    /// Stops accepting uploads and waits up to `timeout` for queued ones to finish.
+    /// Stops prefetching, queues the warm manifest's upload (read-write mode), stops
+    /// accepting uploads and waits up to `timeout` for queued ones to finish.
     /// Returns how many were still pending when the time ran out.
     public func drain(timeout: Duration) async -> Int {
+        stopPrefetching()
+        enqueueManifest()
         let consumer: Task<Void, Never>? = uploads.withLock { u in
             u.continuation?.finish()
             u.continuation = nil

@@ -48,6 +48,10 @@ public struct RunRecord: Codable, Sendable, Equatable {
         public var uploadsDropped: Int
         /// Times the circuit breaker opened.
         public var breakerTrips: Int
+        /// Records in the warm manifest loaded at start.
+        public var manifestRecords: Int? = nil
+        /// Remote hits served through the warm manifest.
+        public var manifestHits: Int? = nil
         /// Latency of remote calls by operation.
         public var latency: [String: LatencyHistogram]? = nil
         /// Wire compression of blob transfers; `ratio` is raw bytes per wire byte.
@@ -73,6 +77,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
                 backend: $0, misses: s.remoteMisses, errors: s.remoteErrors, bytesDown: s.bytesDown,
                 bytesUp: s.bytesUp, uploads: s.uploads, uploadsSkipped: s.uploadsSkipped,
                 uploadsDropped: s.uploadsDropped, breakerTrips: s.breakerTrips,
+                manifestRecords: s.manifestRecords, manifestHits: s.manifestHits,
                 latency: s.remoteLatency.isEmpty ? nil : s.remoteLatency,
                 compression: s.remoteCompression.rawBytes > 0 ? s.remoteCompression : nil)
         }
@@ -91,6 +96,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
                 + " \(r.uploads) uploads (\(Self.bytes(r.bytesUp)) up, \(r.uploadsSkipped) already there,"
                 + " \(r.uploadsDropped) dropped), \(r.errors) errors"
             if r.breakerTrips > 0 { line += ", breaker opened \(r.breakerTrips)×" }
+            if let m = r.manifestRecords, m > 0 {
+                line += ", warm manifest \(m) entries (\(r.manifestHits ?? 0) hits)"
+            }
             if let c = r.compression, c.compressedBlobs > 0 {
                 line += ", zstd \((c.ratio * 10).rounded() / 10)× on \(c.compressedBlobs) blobs"
             }

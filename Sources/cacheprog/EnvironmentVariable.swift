@@ -26,6 +26,8 @@ enum EnvironmentVariable: String, CaseIterable {
     case metricsFile = "CASBRIDGE_METRICS_FILE"
     /// A Prometheus Pushgateway URL to push the run's metrics to at close (`--metrics-push`).
     case metricsPush = "CASBRIDGE_METRICS_PUSH"
+    /// The warm manifest's name (`--manifest`); `off` disables it.
+    case manifest = "CASBRIDGE_MANIFEST"
     /// The size cap of automatic trims (`--max-size`).
     case maxSize = "CASBRIDGE_MAX_SIZE"
     /// The age limit of automatic trims (`--max-age`).

@@ -31,6 +31,13 @@ struct Serve: ParsableCommand {
             valueName: "duration"))
     var uploadTimeout: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Name of the warm manifest: the entries a run used, kept in the remote so that the next run with an empty local store prefetches them; off disables it (env CASBRIDGE_MANIFEST; default default).",
+            valueName: "name"))
+    var manifest: String?
+
     @Flag(name: .long, help: "Skip TLS certificate verification of the remote. For tests only.")
     var insecure = false
 
@@ -82,7 +89,7 @@ struct Serve: ParsableCommand {
         ServeSettings(
             dir: store.dir, remote: remote, remoteMode: remoteMode, uploadTimeout: uploadTimeout, insecure: insecure,
             verbose: verbose, statsFile: statsFile, metricsFile: metricsFile, metricsPush: metricsPush,
-            maxSize: maxSize, maxAge: maxAge, trimInterval: trimInterval)
+            maxSize: maxSize, maxAge: maxAge, trimInterval: trimInterval, manifest: manifest)
     }
 
     func run() throws {

@@ -43,6 +43,7 @@ extension ServeSettings {
             case "--max-size": maxSize = value
             case "--max-age": maxAge = value
             case "--trim-interval": trimInterval = value
+            case "--manifest": manifest = value
             default: return nil
             }
         }

@@ -19,6 +19,7 @@ struct ServeSettings: Equatable {
     var maxSize: String?
     var maxAge: String?
     var trimInterval: String?
+    var manifest: String?
 
     func run() throws {
         // A go command that went away must not kill the helper mid-write: EPIPE is handled.
@@ -100,7 +101,10 @@ struct ServeSettings: Equatable {
                 configuration.grpcHeaders = try RemoteConfiguration.parseHeaders(h)
             }
             let backend = InstrumentedStore(try configuration.makeStore(), statistics: statistics)
-            return RemoteTier(store: backend, mode: mode, statistics: statistics, logger: logger)
+            let manifestName = manifest ?? EnvironmentVariable.manifest.value ?? "default"
+            return RemoteTier(
+                store: backend, mode: mode, statistics: statistics, logger: logger,
+                manifestName: manifestName == "off" ? nil : manifestName)
         } catch {
             throw ValidationError("--remote: \(error)")
         }

@@ -142,7 +142,8 @@ struct HTTPClientTests {
             #expect(error.code == .timeout, "\(error)")
         }
         let elapsed = Date().timeIntervalSince(start)
-        #expect(elapsed >= 0.9 && elapsed < 4, "took \(elapsed) s")
+        // The stall timeout (1 s), not the 60 s request timeout, with room for a loaded CI machine.
+        #expect(elapsed >= 0.9 && elapsed < 20, "took \(elapsed) s")
     }
 
     @Test("downloads stream to a file; zstd bodies are decompressed; uploads stream from files")

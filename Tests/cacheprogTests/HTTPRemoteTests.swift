@@ -54,6 +54,10 @@ struct HTTPRemoteTests {
         #expect(try binary("second") == binary("first"))
         let s = try stats("second")
         #expect((s["remoteHits"] as? Int ?? 0) > 0, "\(s)")
+        // The first build left a warm manifest: the second fetched its entries without asking the action cache.
+        let warm = s["remote"] as? [String: Any]
+        #expect((warm?["manifestRecords"] as? Int ?? 0) >= 4, "\(s)")
+        #expect((warm?["manifestHits"] as? Int ?? 0) >= 4, "\(s)")
 
         // Overwrite every blob nginx holds with same-sized garbage.
         var corrupted = 0
