@@ -61,7 +61,6 @@ public final class HelperServer {
         writer.send(.capabilities(["get", "put", "close"]))
         local.startPrecheck()
         defer { local.stopPrecheck() }
-        remote?.startWarming(into: local)
         var lineNumber = 0
         do {
             while true {

@@ -17,7 +17,8 @@ extension RemoteTier {
         var stopped = false
     }
 
-    /// Starts loading the warm manifest and prefetching its blobs into `local`.
+    /// Starts loading the warm manifest and prefetching its blobs into `local`, once: on the
+    /// first local miss, so runs served entirely from the local store never ask for it.
     public func startWarming(into local: LocalStore) {
         guard let name = manifestName else { return }
         let id = WarmManifest.actionID(named: name)
@@ -101,15 +102,16 @@ extension RemoteTier {
         for t in tasks { t.cancel() }
     }
 
-    /// Queues the upload of this run's manifest, merged with the one it loaded, when it
-    /// differs from that one. Nothing is written when the old manifest did not finish
-    /// loading: a partial view must not replace it.
+    /// Queues the upload of this run's manifest, merged with the one it loaded, unless the
+    /// loaded one already starts with exactly the entries this run used (order within them
+    /// aside). Nothing is written when the old manifest did not finish loading: a partial
+    /// view must not replace it.
     func enqueueManifest() {
         guard mode == .readwrite, let name = manifestName else { return }
         let (manifest, local): (WarmManifest?, LocalStore?) = warm.withLock { w in
             guard w.loadFinished, !w.used.isEmpty else { return (nil, nil) }
-            let merged = WarmManifest(w.used).merged(with: w.loaded)
-            return merged == w.loaded ? (nil, nil) : (merged, w.local)
+            if let loaded = w.loaded, RemoteTier.leads(loaded, with: w.used) { return (nil, nil) }
+            return (WarmManifest(w.used).merged(with: w.loaded), w.local)
         }
         guard let manifest, let local else { return }
         let bytes = manifest.encoded()
@@ -131,5 +133,13 @@ extension RemoteTier {
         } catch {
             logger.warning("cannot write the warm manifest \(name): \(error)")
         }
+    }
+
+    /// Whether `manifest`'s first records are exactly `used` (as a set, with equal entries).
+    static func leads(_ manifest: WarmManifest, with used: [WarmManifest.Record]) -> Bool {
+        guard manifest.records.count >= used.count else { return false }
+        var lead: [Digest: ActionEntry] = [:]
+        for r in manifest.records.prefix(used.count) { lead[r.actionID] = r.entry }
+        return used.allSatisfy { lead[$0.actionID] == $0.entry }
     }
 }

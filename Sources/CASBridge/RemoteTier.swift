@@ -75,6 +75,8 @@ public final class RemoteTier: Sendable {
             breaker.succeeded()
             return value
         } catch {
+            // Stopped by us (close ended the prefetch), not a remote failure.
+            if error is CancellationError || Task.isCancelled { return nil }
             statistics.update { $0.remoteErrors += 1 }
             logger.debug("remote \(store.name): \(what) failed: \(error)")
             if breaker.failed() {
@@ -88,10 +90,12 @@ public final class RemoteTier: Sendable {
         }
     }
 
-    /// Looks `actionID` up remotely (in the warm manifest first, then the action cache);
+    /// Looks `actionID` up remotely (in the warm manifest, loaded on the first call, then
+    /// the action cache);
     /// on a hit, downloads and verifies the blob into the local store (unless it is there
     /// already) and records the entry locally.
     public func fetch(_ actionID: Digest, into local: LocalStore) async -> LocalStore.Hit? {
+        startWarming(into: local)
         if let entry = await manifestEntry(for: actionID) {
             if await blobDownload(entry, into: local).value, let hit = recordLocally(entry, for: actionID, in: local) {
                 statistics.update { $0.manifestHits += 1 }

@@ -51,6 +51,7 @@ struct REAPIGoBuildTests {
         #expect(coldRemote["uploadsDropped"] as? Int == 0, "\(coldRemote)")
         let report = try stats("warm")
         #expect((report["remoteHits"] as? Int ?? 0) > 0, "\(report)")
+        #expect(((report["remote"] as? [String: Any])?["manifestHits"] as? Int ?? 0) >= 4, "warm manifest: \(report)")
     }
 
     @Test("the server stopped in the middle of a build: the build still succeeds")

@@ -1,4 +1,7 @@
 import CASBridge
+import CASBridgeTestSupport
+import Glibc
+import Logging
 import Testing
 
 @Suite("WarmManifest")
@@ -61,5 +64,63 @@ struct WarmManifestTests {
     func names() {
         #expect(WarmManifest.actionID(named: "default") == WarmManifest.actionID(named: "default"))
         #expect(WarmManifest.actionID(named: "default") != WarmManifest.actionID(named: "ci-linux"))
+    }
+
+    /// Stores `body` in `store` as the output of `action`; returns its entry.
+    static func put(_ body: String, action: UInt8, in store: LocalStore) throws -> ActionEntry {
+        let bytes = Array(body.utf8)
+        let temp = try store.makeTempFile()
+        try FileSystem.writeAll(temp.fd, bytes)
+        close(temp.fd)
+        let entry = ActionEntry(outputID: SHA256.hash(bytes), size: Int64(bytes.count), time: .now())
+        try store.publish(
+            temp: temp.path, digest: entry.outputID, size: entry.size,
+            actionID: Digest(bytes: [UInt8](repeating: action, count: 32))!, time: entry.time)
+        return entry
+    }
+
+    @Test("a run writes the entries it used; the next, from an empty store, prefetches them and skips the action cache")
+    func warmRun() async throws {
+        let dir = try TemporaryDirectory("manifest")
+        let remote = try LocalStore(directory: dir.sub("remote"))
+        let actions = (1...3).map { Digest(bytes: [UInt8](repeating: $0, count: 32))! }
+        var entries: [ActionEntry] = []
+        for n in 1...3 { entries.append(try Self.put("output \(n)", action: UInt8(n), in: remote)) }
+        let manifestID = WarmManifest.actionID(named: "ci")
+
+        // Run 1: gets through the action cache (no manifest yet), then close writes one.
+        let localA = try LocalStore(directory: dir.sub("a"))
+        let statsA = HelperStatistics()
+        let tierA = RemoteTier(
+            store: remote, mode: .readwrite, statistics: statsA, logger: Logger(label: "test"), manifestName: "ci")
+        for (action, entry) in zip(actions.reversed(), entries.reversed()) {
+            let hit = try #require(await tierA.fetch(action, into: localA))
+            #expect(hit.entry == entry)
+            tierA.noteUse(action, hit.entry)
+        }
+        #expect(statsA.snapshot.manifestHits == 0)
+        #expect(await tierA.drain(timeout: .seconds(10)) == 0)
+        let written = try #require(remote.lookup(manifestID))
+        let manifest = try WarmManifest(decoding: FileSystem.readFile(written.path))
+        #expect(manifest.records.map(\.actionID) == actions.reversed(), "in the order the go command asked")
+
+        // Run 2, empty local store: one get loads the manifest, and every blob arrives.
+        let localB = try LocalStore(directory: dir.sub("b"))
+        let statsB = HelperStatistics()
+        let tierB = RemoteTier(
+            store: remote, mode: .readwrite, statistics: statsB, logger: Logger(label: "test"), manifestName: "ci")
+        let hit = try #require(await tierB.fetch(actions[1], into: localB))
+        #expect(hit.entry == entries[1])
+        #expect(statsB.snapshot.manifestHits == 1 && statsB.snapshot.manifestRecords == 3)
+        for _ in 0..<500 where !entries.allSatisfy({ localB.hasBlob($0.outputID) }) { usleep(10_000) }
+        #expect(entries.allSatisfy { localB.hasBlob($0.outputID) }, "prefetched")
+        #expect(localB.lookup(actions[0]) == nil, "prefetching stores blobs, not entries nobody asked for")
+        for action in actions {
+            tierB.noteUse(action, try #require(await tierB.fetch(action, into: localB)).entry)
+        }
+        #expect(statsB.snapshot.manifestHits == 4)
+        // It used exactly what the manifest leads with: nothing new to write.
+        #expect(await tierB.drain(timeout: .seconds(10)) == 0)
+        #expect(remote.lookup(manifestID)?.entry == written.entry)
     }
 }
