@@ -101,7 +101,8 @@ struct S3RemoteTests {
         }
         #expect(value("cacheprog_hits_total", ["tier": "remote"]) >= 4, "\(text)")
         #expect(value("cacheprog_remote_bytes_total", ["backend": "s3", "direction": "down"]) > 0, "\(text)")
-        #expect(value("cacheprog_remote_request_duration_seconds_count", ["operation": "get_action"]) >= 4, "\(text)")
+        // Entries came through the warm manifest: one action lookup (the manifest's) instead of one per get.
+        #expect(value("cacheprog_remote_request_duration_seconds_count", ["operation": "get_action"]) >= 1, "\(text)")
         #expect(value("cacheprog_remote_request_duration_seconds_count", ["operation": "read_blob"]) >= 4, "\(text)")
         #expect(value("cacheprog_remote_compression_ratio", ["backend": "s3"]) > 1, "Go archives compress: \(text)")
         let r = s["remote"] as? [String: Any] ?? [:]
