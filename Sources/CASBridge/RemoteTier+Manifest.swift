@@ -87,7 +87,7 @@ extension RemoteTier {
     public func noteUse(_ actionID: Digest, _ entry: ActionEntry) {
         guard mode == .readwrite, manifestName != nil else { return }
         warm.withLock { w in
-            if w.usedIDs.insert(actionID).inserted {
+            if w.used.count < WarmManifest.maxRecords, w.usedIDs.insert(actionID).inserted {
                 w.used.append(WarmManifest.Record(actionID: actionID, entry: entry))
             }
         }

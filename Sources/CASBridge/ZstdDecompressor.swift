@@ -26,11 +26,18 @@ final class ZstdDecompressor {
         var inb = ZSTD_inBuffer(src: chunk.baseAddress, size: chunk.count, pos: 0)
         while true {
             var outb = ZSTD_outBuffer(dst: output, size: outCapacity, pos: 0)
+            let consumed = inb.pos
             let hint = ZSTD_decompressStream(context, &outb, &inb)
             if ZSTD_isError(hint) != 0 {
                 throw CASError(.remote, "zstd: invalid compressed data: \(String(cString: ZSTD_getErrorName(hint)))")
             }
-            finished = hint == 0
+            // A call that moved nothing (after a frame ended exactly at a full output buffer)
+            // says nothing about the frame: it only asks for the next frame's header.
+            if hint == 0 {
+                finished = true
+            } else if inb.pos > consumed || outb.pos > 0 {
+                finished = false
+            }
             if outb.pos > 0 { try sink(UnsafeRawBufferPointer(start: output, count: outb.pos)) }
             // Done with this chunk once all input is consumed and the output was not full.
             if inb.pos == inb.size && outb.pos < outb.size { break }

@@ -111,4 +111,14 @@ struct HTTPCacheStoreTests {
         #expect(!Zstd.pays(original: 1000, compressed: 901))
         #expect(Zstd.decompress(Array(compressed.dropLast())) == nil, "truncated frames are rejected")
     }
+
+    @Test("zstd: content that exactly fills the decoder's output buffers is complete, not truncated")
+    func zstdBufferMultiples() throws {
+        for size in [128 * 1024, 256 * 1024, 128 * 1024 - 1, 128 * 1024 + 1] {
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 / 7) }
+            let compressed = Zstd.compress(bytes)
+            #expect(Zstd.decompress(compressed) == bytes, "\(size) bytes")
+            #expect(Zstd.decompress(Array(compressed.dropLast())) == nil, "\(size) bytes, truncated")
+        }
+    }
 }
