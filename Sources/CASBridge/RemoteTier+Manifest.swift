@@ -62,7 +62,8 @@ extension RemoteTier {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             for record in manifest.records {
-                if Task.isCancelled || !breaker.allow() { break }
+                // A failing remote ends the prefetch (without taking the breaker's half-open probe).
+                if Task.isCancelled || breaker.position != .closed { break }
                 if running >= prefetchConcurrency {
                     await group.next()
                     running -= 1
