@@ -1,5 +1,3 @@
-import Glibc
-
 /// The warm manifest: which entries the last runs used, so that a run with an empty local
 /// store downloads their blobs ahead of the go command's requests, many at once, instead of
 /// two round trips per request while the go command waits.
@@ -117,19 +115,9 @@ extension RemoteTier {
         guard let manifest, let local else { return }
         let bytes = manifest.encoded()
         do {
-            let temp = try local.makeTempFile()
-            do {
-                try FileSystem.writeAll(temp.fd, bytes, path: temp.path)
-                close(temp.fd)
-            } catch {
-                close(temp.fd)
-                unlink(temp.path)
-                throw error
-            }
-            let digest = SHA256.hash(bytes)
-            let entry = ActionEntry(outputID: digest, size: Int64(bytes.count), time: .now())
-            let path = try local.publish(
-                temp: temp.path, digest: digest, size: entry.size, actionID: nil, time: entry.time)
+            let time = Timestamp.now()
+            let (digest, path) = try local.publish(bytes: bytes, time: time)
+            let entry = ActionEntry(outputID: digest, size: Int64(bytes.count), time: time)
             enqueueUpload(actionID: WarmManifest.actionID(named: name), entry: entry, path: path)
         } catch {
             logger.warning("cannot write the warm manifest \(name): \(error)")

@@ -91,9 +91,8 @@ public final class RemoteTier: Sendable {
     }
 
     /// Looks `actionID` up remotely (in the warm manifest, loaded on the first call, then
-    /// the action cache);
-    /// on a hit, downloads and verifies the blob into the local store (unless it is there
-    /// already) and records the entry locally.
+    /// the action cache); on a hit, downloads and verifies the blob into the local store
+    /// (unless it is there already) and records the entry locally.
     public func fetch(_ actionID: Digest, into local: LocalStore) async -> LocalStore.Hit? {
         startWarming(into: local)
         if let entry = await manifestEntry(for: actionID) {

@@ -104,18 +104,7 @@ public struct TreeCapture {
         let bytes = tree.encoded()
         let digest = SHA256.hash(bytes)
         let size = Int64(bytes.count)
-        if !store.hasBlob(digest) {
-            let temp = try store.makeTempFile()
-            do {
-                try FileSystem.writeAll(temp.fd, bytes, path: temp.path)
-            } catch {
-                close(temp.fd)
-                unlink(temp.path)
-                throw error
-            }
-            close(temp.fd)
-            try store.publish(temp: temp.path, digest: digest, size: size, actionID: nil, time: .now())
-        }
+        if !store.hasBlob(digest) { try store.publish(bytes: bytes) }
         result.blobs[digest] = size
         return TreeEntry(kind: .directory, size: size, digest: digest, name: name)
     }
