@@ -5,12 +5,16 @@
 #      WARM remote (fresh local state each run: every output comes over the network);
 #   3. the same as 2 through bench/delay-proxy.py adding 25 ms each way (50 ms RTT).
 # Runs of 1 and 2 (and 3) are interleaved. The claim checked: 2 takes at most 2.5x of 1.
+# Each timed remote run also reports the helper's CPU (user + system), the server's CPU, and a file-system
+# probe (bench/lib.sh): the seconds it takes to create 1,150 empty files in 256 new directories beside the
+# run, i.e. the file creations alone of an empty store's warm build, which cost the built-in side nothing.
 # Usage: bench/remote-build.sh [backend: nginx (default) | seaweedfs] [runs (default 5)] [delayed runs (default 2)]
 # Env: SCRATCH=.build-xyz to build into another scratch path (default .build).
 # Adding a backend: write start_<name> that starts the server in the background, sets
 # server_pid, server_port and remote_url (the cacheprog --remote URL), and waits until it serves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 backend=${1:-nginx}
 runs=${2:-5}
 delayed_runs=${3:-2}
@@ -104,26 +108,33 @@ proxy_pid=$!
 wait_port "$proxy_port"
 delayed_url=${remote_url/:$server_port/:$proxy_port}
 
-remote_run() { # url tag -> seconds
+remote_run() { # url tag -> "wall helper-cpu server-cpu fs-probe" (seconds)
     local dir=$work/run-$2
-    rm -rf "$dir"; mkdir -p "$dir"
-    local t0 t1
+    mkdir -p "$dir"
+    local probe t0 t1 s0 s1
+    probe=$(fs_probe "$dir/fs-probe")
+    s0=$(cpu_seconds "$server_pid")
     t0=$(now)
-    GOCACHE=$dir/gocache GOCACHEPROG="$bin --dir $dir/store --remote $1" CASBRIDGE_STATS_FILE=$dir/stats.json $go build std
+    GOCACHE=$dir/gocache GOCACHEPROG="/usr/bin/time -f %U+%S -o $dir/helper-cpu $bin --dir $dir/store --remote $1" \
+        CASBRIDGE_STATS_FILE=$dir/stats.json $go build std
     t1=$(now)
-    echo "$t1 - $t0" | bc
+    s1=$(cpu_seconds "$server_pid")
+    echo "$(echo "$t1 - $t0" | bc) $(bc <<<"$(tail -1 "$dir/helper-cpu")") $(echo "$s1 - $s0" | bc) $probe"
 }
 remote_summary() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); m=r.get('remote',{}); print(f\"gets {r['gets']}, remote hits {r['remoteHits']} ({m.get('manifestHits')} through the warm manifest of {m.get('manifestRecords')} entries), misses {r['misses']}, bytes down {m.get('bytesDown')}\")" "$1"; }
 
-declare -a builtin remote delayed
+declare -a builtin remote delayed helper_cpu server_cpu probes
 for ((i = 1; i <= runs; i++)); do
     t0=$(now); GOCACHE=$work/gc-builtin $go build std; t1=$(now)
     builtin+=("$(echo "$t1 - $t0" | bc)")
-    remote+=("$(remote_run "$remote_url" "r$i")")
-    line="run $i: built-in warm ${builtin[-1]} s, empty local + warm $backend ${remote[-1]} s"
+    read -r wall hcpu scpu probe <<<"$(remote_run "$remote_url" "r$i")"
+    remote+=("$wall"); helper_cpu+=("$hcpu"); server_cpu+=("$scpu"); probes+=("$probe")
+    line="run $i: built-in warm ${builtin[-1]} s, empty local + warm $backend $wall s"
+    line+=" (helper CPU $hcpu s, server CPU $scpu s; fs probe $probe s)"
     if ((i <= delayed_runs)); then
-        delayed+=("$(remote_run "$delayed_url" "d$i")")
-        line+=", same at 50 ms RTT ${delayed[-1]} s"
+        read -r wall _ <<<"$(remote_run "$delayed_url" "d$i")"
+        delayed+=("$wall")
+        line+=", same at 50 ms RTT $wall s"
     fi
     echo "$line"
 done
@@ -133,6 +144,7 @@ echo
 echo "go build std, medians of $runs runs:"
 echo "  built-in warm GOCACHE:               ${b} s"
 echo "  empty local + warm $backend:            ${r} s  ratio $(echo "scale=2; $r / $b" | bc)x (claim: <= 2.5x)"
+echo "    helper CPU $(median "${helper_cpu[@]}") s, $backend CPU $(median "${server_cpu[@]}") s, fs probe $(median "${probes[@]}") s (medians)"
 if ((delayed_runs > 0)); then
     dl=$(median "${delayed[@]}")
     echo "  empty local + warm $backend, 50ms RTT: ${dl} s  ratio $(echo "scale=2; $dl / $b" | bc)x (median of $delayed_runs)"

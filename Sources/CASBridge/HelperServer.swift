@@ -149,7 +149,7 @@ public final class HelperServer {
         // The body must be consumed whatever else is wrong with the request.
         let temp: LocalStore.TempFile
         do {
-            temp = try local.makeTempFile()
+            temp = try local.makeTempFile(for: request.outputID.flatMap { Digest(bytes: $0) })
         } catch {
             if request.bodySize > 0 { _ = try reader.readBody { _ in } }
             fail(request, "cacheprog: cannot create a temporary file in \(local.directory): \(error)")

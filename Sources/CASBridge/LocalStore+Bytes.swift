@@ -6,7 +6,7 @@ extension LocalStore {
     @discardableResult
     public func publish(bytes: [UInt8], time: Timestamp = .now()) throws -> (digest: Digest, path: String) {
         let digest = SHA256.hash(bytes)
-        let temp = try makeTempFile()
+        let temp = try makeTempFile(for: digest)
         do {
             try FileSystem.writeAll(temp.fd, bytes, path: temp.path)
         } catch {

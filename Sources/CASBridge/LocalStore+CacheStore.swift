@@ -15,7 +15,7 @@ extension LocalStore: CacheStore {
     }
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
-        let temp = try makeTempFile()
+        let temp = try makeTempFile(for: digest)
         close(temp.fd)
         do {
             try FileSystem.copyFile(path, to: temp.path)

@@ -21,7 +21,7 @@ extension LocalStore {
         var blobs = 0
         var bytes: Int64 = 0
         for shard in FileSystem.list(blobRoot) {
-            for name in FileSystem.list("\(blobRoot)/\(shard)") {
+            for name in FileSystem.list("\(blobRoot)/\(shard)") where !name.hasPrefix(".") {
                 if let st = FileSystem.status("\(blobRoot)/\(shard)/\(name)") {
                     blobs += 1
                     bytes += Int64(st.st_size)

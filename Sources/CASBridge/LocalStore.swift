@@ -172,14 +172,25 @@ public final class LocalStore: Sendable {
         public let path: String
     }
 
-    /// Creates a temporary file on the store's file system.
-    public func makeTempFile() throws -> TempFile {
-        let name = "\(tempRoot)/put-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    /// Creates a temporary file on the store's file system. Given the digest it will be
+    /// published as, the file is made in that blob's own directory (a hidden name that
+    /// trimming removes once it is an hour old), so concurrent writers do not queue on one
+    /// directory and publishing renames within a directory.
+    public func makeTempFile(for digest: Digest? = nil) throws -> TempFile {
+        let directory: String
+        let name: String
+        if let digest {
+            directory = "\(blobRoot)/\(digest.hex.prefix(2))"
+            name = "\(directory)/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        } else {
+            directory = tempRoot
+            name = "\(directory)/put-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        }
         do {
             let fd = try FileSystem.open(name, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
             return TempFile(fd: fd, path: name)
         } catch {
-            try FileSystem.makeDirectories(tempRoot)
+            try FileSystem.makeDirectories(directory)
             let fd = try FileSystem.open(name, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
             return TempFile(fd: fd, path: name)
         }

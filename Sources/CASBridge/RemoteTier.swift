@@ -142,7 +142,7 @@ public final class RemoteTier: Sendable {
     private func download(_ entry: ActionEntry, into local: LocalStore) async -> Bool {
         if local.hasBlob(entry.outputID) { return true }
         if Task.isCancelled { return false }
-        guard let temp = try? local.makeTempFile() else { return false }
+        guard let temp = try? local.makeTempFile(for: entry.outputID) else { return false }
         close(temp.fd)
         let got = await guarded("read blob \(entry.outputID)") {
             try await store.readBlob(entry.outputID, size: entry.size, into: temp.path)

@@ -75,7 +75,7 @@ public struct TreeTransfer: Sendable {
     }
 
     private func download(_ digest: Digest, size: Int64, what: String) async throws {
-        let temp = try local.makeTempFile()
+        let temp = try local.makeTempFile(for: digest)
         close(temp.fd)
         do {
             guard try await remote.readBlob(digest, size: size, into: temp.path) else {

@@ -142,6 +142,33 @@ struct LocalStoreTests {
         #expect(try LocalStore(directory: dir.path).lookup(Self.action(9)) != nil)
     }
 
+    @Test("a temporary file for a known digest sits beside its blob, unseen by stats, trimmed after an hour")
+    func tempBesideBlob() throws {
+        let store = try LocalStore(directory: dir.path)
+        let bytes = Array("beside its blob".utf8)
+        let digest = SHA256.hash(bytes)
+        let abandoned = try store.makeTempFile(for: digest)
+        close(abandoned.fd)
+        let shard = String(store.blobPath(digest).dropLast(65))
+        #expect(abandoned.path.hasPrefix(shard + "/.tmp-"))
+        let temp = try store.makeTempFile(for: digest)
+        try FileSystem.writeAll(temp.fd, bytes)
+        close(temp.fd)
+        let path = try store.publish(
+            temp: temp.path, digest: digest, size: Int64(bytes.count), actionID: Self.action(1), time: .now())
+        #expect(path == store.blobPath(digest))
+        #expect(!FileManager.default.fileExists(atPath: temp.path))
+        #expect(store.summary().blobs == 1)
+        #expect(store.summary().bytes == Int64(bytes.count))
+
+        _ = try store.trim(TrimPolicy(maxSize: nil, maxAge: nil))
+        #expect(FileManager.default.fileExists(atPath: abandoned.path))
+        let later = Timestamp.now().adding(nanoseconds: 2 * 3600 * 1_000_000_000)
+        _ = try store.trim(TrimPolicy(maxSize: nil, maxAge: nil), now: later)
+        #expect(!FileManager.default.fileExists(atPath: abandoned.path))
+        #expect(FileManager.default.fileExists(atPath: path))
+    }
+
     @Test("the default directory follows XDG_CACHE_HOME")
     func defaultDirectory() {
         setenv("XDG_CACHE_HOME", "/some/cache", 1)
