@@ -31,9 +31,11 @@ bgd_pid=
 cleanup() {
     if [ -n "$bgd_pid" ]; then kill "$bgd_pid" 2>/dev/null || true; wait "$bgd_pid" 2>/dev/null || true; fi
     chmod -R u+w "$work"; rm -rf "$work"
+    if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
 }
 trap cleanup EXIT
 export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1
+use_tmpfs_gotmpdir
 unset GOCACHEPROG CASBRIDGE_DIR CASBRIDGE_REMOTE
 now() { date +%s.%N; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -95,10 +97,7 @@ GOCACHE=$work/gc-upload GOCACHEPROG="$bin --dir $work/store-upload --remote $rem
 t1=$(now)
 echo "cold go build std, cacheprog uploading to BuildGrid: $(echo "$t1 - $t0" | bc) s ($($bin stats --dir "$work/store-upload" | tail -1))"
 echo
-# ext4 without a journal (as here) skips inodes freed in the last 30 s when it allocates new ones, and the
-# cold builds above just freed thousands (the go command's work directories): let that pass, or the first
-# runs' ~1,150 blob files pay for it. The built-in side creates no files.
-sleep 35
+settle_fs "$work/settle"
 
 declare -a builtin remote_runs helper_cpu server_cpu probes
 for ((i = 1; i <= runs; i++)); do

@@ -30,9 +30,11 @@ proxy_pid=
 cleanup() {
     for pid in $proxy_pid $server_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
     chmod -R u+w "$work"; rm -rf "$work"
+    if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
 }
 trap cleanup EXIT
 export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1
+use_tmpfs_gotmpdir
 unset GOCACHEPROG CASBRIDGE_DIR CASBRIDGE_REMOTE
 now() { date +%s.%N; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -97,10 +99,7 @@ echo
 GOCACHE=$work/gc-builtin $go build std
 GOCACHE=$work/gc-populate GOCACHEPROG="$bin --dir $work/store-populate --remote $remote_url" $go build std
 echo "remote populated: $(CASBRIDGE_DIR=$work/store-populate $bin stats 2>/dev/null | tail -1 || true)"
-# ext4 without a journal (as here) skips inodes freed in the last 30 s when it allocates new ones, and the
-# cold builds above just freed thousands (the go command's work directories): let that pass, or the first
-# runs' ~1,150 blob files pay for it. The built-in side creates no files.
-sleep 35
+settle_fs "$work/settle"
 
 proxy_port=$(free_port)
 python3 bench/delay-proxy.py "$proxy_port" "$server_port" 25 &

@@ -20,11 +20,22 @@ public protocol ContentStore: Sendable {
     /// verified here; the caller checks it against `digest` before using it.
     func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool
 
+    /// Copies the blob like `readBlob(_:size:into:)` and returns the hash of what it wrote
+    /// to `path`, or nil if the store does not hold the blob. Stores that see the bytes as
+    /// they write them hash them then, so callers verify a download without reading it
+    /// back; the default reads the file back.
+    func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash?
+
     /// Stores the `size` bytes of the file at `path` as blob `digest`.
     func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws
 }
 
 extension ContentStore {
+    public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
+        guard try await readBlob(digest, size: size, into: path) else { return nil }
+        return try ContentHash(file: path)
+    }
+
     public func missingBlobs(sized blobs: [(digest: Digest, size: Int64)]) async throws -> Set<Digest> {
         try await missingBlobs(blobs.map(\.digest))
     }

@@ -18,8 +18,22 @@ final class CurlTransfer: @unchecked Sendable {
     private var uploadOffset = 0
     private var uploadRemaining: Int64 = 0
 
+    /// Where a 2xx body goes and how.
+    struct Download {
+        /// The file that receives a 2xx body; nil keeps the body in memory.
+        var path: String?
+        /// Hash what goes to the file as it is written.
+        var hash = false
+        /// A response header that, when it says `zstd`, marks the body as compressed (like
+        /// `Content-Encoding: zstd`).
+        var zstdMarker: String?
+    }
+
     // Download side.
     private let downloadPath: String?
+    private let zstdMarker: String?
+    private var hasher: SHA256?
+    private var hashedBytes: Int64 = 0
     private var downloadFD: Int32 = -1
     private var decompressor: ZstdDecompressor?
     private var decided = false
@@ -38,13 +52,15 @@ final class CurlTransfer: @unchecked Sendable {
 
     init(
         method: String, url: String, headers: [(name: String, value: String)], body: HTTPClient.Body,
-        downloadTo: String?, options: HTTPClient.Options
+        download: Download, options: HTTPClient.Options
     ) throws {
         guard let easy = casb_easy_init() else { throw CASError(.remote, "\(method) \(url): curl_easy_init failed") }
         self.easy = easy
         self.method = method
         self.url = url
-        downloadPath = downloadTo
+        downloadPath = download.path
+        zstdMarker = download.zstdMarker?.lowercased()
+        if download.hash && download.path != nil { hasher = SHA256() }
         errorBuffer[0] = 0
         let me = Unmanaged.passUnretained(self).toOpaque()
         casb_easy_setopt_string(easy, CURLOPT_URL, url)
@@ -176,7 +192,10 @@ final class CurlTransfer: @unchecked Sendable {
             let success = (200..<300).contains(code)
             toFile = success && downloadPath != nil
             keepWholeBody = success && downloadPath == nil
-            decodeBody = success && headers["content-encoding"]?.lowercased() == "zstd"
+            decodeBody =
+                success
+                && (headers["content-encoding"]?.lowercased() == "zstd"
+                    || zstdMarker.map { headers[$0]?.lowercased() == "zstd" } ?? false)
             if decodeBody { decompressor = ZstdDecompressor() }
             if toFile, !openDownload() { return false }
         }
@@ -196,6 +215,8 @@ final class CurlTransfer: @unchecked Sendable {
     private func deliver(_ piece: UnsafeRawBufferPointer) throws {
         if toFile {
             try FileSystem.writeAll(downloadFD, piece, path: downloadPath!)
+            hasher?.update(piece)
+            hashedBytes += Int64(piece.count)
         } else if keepWholeBody || body.count < CurlTransfer.errorBodyCap {
             body.append(contentsOf: piece)
         }
@@ -203,7 +224,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func openDownload() -> Bool {
         do {
-            downloadFD = try FileSystem.open(downloadPath!, O_WRONLY | O_CREAT | O_TRUNC)
+            downloadFD = try FileSystem.openEmptied(downloadPath!)
             return true
         } catch {
             callbackError = CASError(.io, "\(method) \(url): cannot write \(downloadPath!)", cause: error)
@@ -232,7 +253,11 @@ final class CurlTransfer: @unchecked Sendable {
         if !success && body.count > CurlTransfer.errorBodyCap {
             body.removeLast(body.count - CurlTransfer.errorBodyCap)
         }
-        return .success(HTTPClient.Response(status: response, headers: headers, body: body))
+        var hash: ContentHash? = nil
+        if success, downloadPath != nil, let digest = hasher.take()?.finalize() {
+            hash = ContentHash(digest: digest, size: hashedBytes)
+        }
+        return .success(HTTPClient.Response(status: response, headers: headers, body: body, downloadHash: hash))
     }
 }
 

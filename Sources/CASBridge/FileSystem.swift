@@ -13,6 +13,22 @@ public enum FileSystem {
         }
     }
 
+    /// Opens `path` for writing from its start: creates it if needed and empties it if it
+    /// has content. Unlike `O_TRUNC`, an already empty file (a fresh temporary file) is not
+    /// truncated: on ext4 a truncation to zero makes the file's close start writing it to
+    /// disk (`auto_da_alloc`), a synchronous block allocation and I/O for every download.
+    public static func openEmptied(_ path: String, mode: mode_t = 0o644) throws -> Int32 {
+        let fd = try open(path, O_WRONLY | O_CREAT, mode: mode)
+        var st = stat()
+        if fstat(fd, &st) == 0 && st.st_size == 0 { return fd }
+        if ftruncate(fd, 0) != 0 {
+            let error = SystemError("truncate \(path)", errno: errno)
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
     /// Writes all of `bytes` to `fd`.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String = "")
         throws
@@ -199,7 +215,7 @@ extension FileSystem {
     public static func copyFile(_ from: String, to: String) throws {
         let input = try open(from, O_RDONLY)
         defer { close(input) }
-        let output = try open(to, O_WRONLY | O_CREAT | O_TRUNC)
+        let output = try openEmptied(to)
         defer { close(output) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
         defer { buffer.deallocate() }

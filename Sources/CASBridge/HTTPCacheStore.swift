@@ -71,10 +71,11 @@ public final class HTTPCacheStore: CacheStore {
     /// to `CASError`s naming the URL and status.
     func request(
         _ method: String, _ url: String, extraHeaders: [(name: String, value: String)] = [],
-        body: HTTPClient.Body = .none, downloadTo: String? = nil
+        body: HTTPClient.Body = .none, downloadTo: String? = nil, hashDownload: Bool = false
     ) async throws -> HTTPClient.Response {
         let response = try await client.send(
-            method: method, url: url, headers: headers + extraHeaders, body: body, downloadTo: downloadTo)
+            method: method, url: url, headers: headers + extraHeaders, body: body, downloadTo: downloadTo,
+            hashDownload: hashDownload)
         if response.isSuccess || response.status == 404 { return response }
         let detail = HTTPCacheStore.snippet(response.body)
         if response.status == 401 || response.status == 403 {
@@ -115,9 +116,16 @@ public final class HTTPCacheStore: CacheStore {
     }
 
     public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        try await readBlobHashed(digest, size: size, into: path) != nil
+    }
+
+    public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
         let response = try await request(
-            "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], downloadTo: path)
-        return response.status != 404
+            "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], downloadTo: path,
+            hashDownload: true)
+        guard response.status != 404 else { return nil }
+        if let hash = response.downloadHash { return hash }
+        return try ContentHash(file: path)
     }
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {

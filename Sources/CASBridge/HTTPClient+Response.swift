@@ -9,12 +9,16 @@ extension HTTPClient {
         /// answers. A 2xx body sent with `Content-Encoding: zstd` is decompressed here and
         /// in `downloadTo` (the header is kept so callers can tell).
         public var body: [UInt8]
+        /// The hash of what a 2xx answer wrote to `downloadTo` (after any decompression),
+        /// computed as it was written, when the request asked for it.
+        public var downloadHash: ContentHash?
 
         /// Creates a response.
-        public init(status: Int, headers: [String: String], body: [UInt8]) {
+        public init(status: Int, headers: [String: String], body: [UInt8], downloadHash: ContentHash? = nil) {
             self.status = status
             self.headers = headers
             self.body = body
+            self.downloadHash = downloadHash
         }
 
         /// Whether the status is 2xx.

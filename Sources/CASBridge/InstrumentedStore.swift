@@ -39,6 +39,10 @@ public final class InstrumentedStore: CacheStore, CompressionReporting {
         try await measure("read_blob") { try await inner.readBlob(digest, size: size, into: path) }
     }
 
+    public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
+        try await measure("read_blob") { try await inner.readBlobHashed(digest, size: size, into: path) }
+    }
+
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
         try await measure("write_blob") { try await inner.writeBlob(digest, size: size, from: path) }
     }

@@ -145,15 +145,14 @@ public final class RemoteTier: Sendable {
         guard let temp = try? local.makeTempFile(for: entry.outputID) else { return false }
         close(temp.fd)
         let got = await guarded("read blob \(entry.outputID)") {
-            try await store.readBlob(entry.outputID, size: entry.size, into: temp.path)
+            try await store.readBlobHashed(entry.outputID, size: entry.size, into: temp.path)
         }
-        guard got == true else {
+        guard let got, let hash = got else {
             unlink(temp.path)
             return false
         }
-        guard let (digest, size) = try? FileSystem.hashFile(temp.path),
-            digest == entry.outputID, size == entry.size
-        else {
+        let (digest, size) = (hash.digest, hash.size)
+        guard digest == entry.outputID, size == entry.size else {
             unlink(temp.path)
             statistics.update { $0.corruptBlobs += 1 }
             logger.warning(

@@ -34,36 +34,31 @@ extension S3Store {
     }
 
     public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        try await readBlobHashed(digest, size: size, into: path) != nil
+    }
+
+    public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
         if let bytes = inlined.withLock({ $0.removeValue(forKey: digest) }), Int64(bytes.count) == size {
             try FileSystem.writeFileAtomically(path, bytes)
             counters.withLock { $0.add(raw: size, wire: size) }
-            return true
+            return ContentHash(bytes: bytes)
         }
         let key = location.key("cas", digest.hex)
-        let response = try await send("GET", key: key, downloadTo: path)
+        // Compressed objects carry the metadata marker, Content-Encoding, or both; the HTTP
+        // client decodes either on the fly, so the file holds the plain content.
+        let response = try await send("GET", key: key, downloadTo: path, hashDownload: true)
         switch response.status {
         case 200..<300: break
-        case 404: return false
+        case 404: return nil
         default: throw failure(response, "GET", key: key)
         }
-        // Compressed objects carry the metadata marker, Content-Encoding, or both. The HTTP client
-        // may already have decoded a Content-Encoding body: the file's size tells.
         let marked =
             Self.header(response, Self.encodingHeader)?.lowercased() == "zstd"
             || Self.header(response, "content-encoding")?.lowercased() == "zstd"
         let wire = Int64(Self.header(response, "content-length") ?? "") ?? size
-        if marked, let st = FileSystem.status(path), Int64(st.st_size) != size {
-            let plain = "\(path).plain"
-            do {
-                try await Self.offload { try Self.decompressFile(path, to: plain) }
-                try FileSystem.rename(plain, path)
-            } catch {
-                unlink(plain)
-                throw CASError(.remote, "s3 GET s3://\(location.bucket)/\(key): bad zstd data", cause: error)
-            }
-        }
         counters.withLock { $0.add(raw: size, wire: marked ? wire : size) }
-        return true
+        if let hash = response.downloadHash { return hash }
+        return try ContentHash(file: path)
     }
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
@@ -159,29 +154,6 @@ extension S3Store {
         let start = scalars.firstIndex { $0 != " " && $0 != "\t" } ?? scalars.endIndex
         let end = scalars.lastIndex { $0 != " " && $0 != "\t" }.map { scalars.index(after: $0) } ?? start
         return String(String.UnicodeScalarView(scalars[start..<max(start, end)]))
-    }
-
-    /// Decompresses the zstd file at `source` into a new file at `target`.
-    static func decompressFile(_ source: String, to target: String) throws {
-        let input = try FileSystem.open(source, O_RDONLY)
-        defer { close(input) }
-        let output = try FileSystem.open(target, O_WRONLY | O_CREAT | O_TRUNC)
-        defer { close(output) }
-        let decompressor = ZstdDecompressor()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 17, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(input, buffer.baseAddress!, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("read \(source)", errno: errno)
-            }
-            if n == 0 { break }
-            try decompressor.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
-                try FileSystem.writeAll(output, $0, path: target)
-            }
-        }
-        guard decompressor.finished else { throw CASError(.io, "\(source): truncated zstd data") }
     }
 
     /// A fresh path in the temporary directory.

@@ -6,7 +6,7 @@ import Glibc
 extension REAPIStore {
     /// Reads a blob through ByteStream.Read (`{instance}/blobs/{hash}/{size}`), streaming
     /// the chunks into `path`. Returns false if the server does not hold the blob.
-    func streamRead(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+    func streamRead(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
         let connection = try connection()
         var request = Google_Bytestream_ReadRequest()
         request.resourceName = endpoint.resource("blobs/\(digest.hex)/\(size)")
@@ -15,7 +15,7 @@ extension REAPIStore {
             return try await rpc("ByteStream.Read of \(digest)") { [request] options in
                 let fd: Int32
                 do {
-                    fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_TRUNC)
+                    fd = try FileSystem.openEmptied(path)
                 } catch {
                     throw CASError(.io, "cannot create \(path)", cause: error)
                 }
@@ -23,18 +23,22 @@ extension REAPIStore {
                 return try await connection.byteStream.read(request, metadata: metadata, options: options) {
                     response in
                     var received: Int64 = 0
+                    var hasher = SHA256()
                     for try await message in response.messages {
                         received += Int64(message.data.count)
                         guard received <= size else {
                             throw CASError(.digestMismatch, "the server sent more than \(size) bytes")
                         }
-                        try message.data.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
+                        try message.data.withUnsafeBytes { raw in
+                            try FileSystem.writeAll(fd, raw, path: path)
+                            hasher.update(raw)
+                        }
                     }
-                    return true
+                    return ContentHash(digest: hasher.finalize(), size: received)
                 }
             }
         } catch let error as CASError where error.code == .notFound {
-            return false
+            return nil
         }
     }
 

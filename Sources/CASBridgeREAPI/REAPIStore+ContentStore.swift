@@ -41,14 +41,16 @@ extension REAPIStore {
     }
 
     public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        try await readBlobHashed(digest, size: size, into: path) != nil
+    }
+
+    public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
         learnSize(digest, size)
         if let data = inline.take(digest) {
-            try Self.writeFile(path, data)
-            return true
+            return try Self.writeFile(path, data)
         }
         if digest == .empty && size == 0 {
-            try Self.writeFile(path, Data())
-            return true
+            return try Self.writeFile(path, Data())
         }
         if await fitsBatch(size) {
             return try await batchRead(digest, size: size, into: path)
@@ -100,7 +102,7 @@ extension REAPIStore {
         }
     }
 
-    private func batchRead(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+    private func batchRead(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
         let connection = try connection()
         var request = Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest()
         request.instanceName = endpoint.instanceName
@@ -114,10 +116,9 @@ extension REAPIStore {
         }
         switch answer.status.code {
         case Self.statusOK:
-            try Self.writeFile(path, answer.data)
-            return true
+            return try Self.writeFile(path, answer.data)
         case Self.statusNotFound:
-            return false
+            return nil
         default:
             throw CASError(
                 .remote,
@@ -126,11 +127,16 @@ extension REAPIStore {
         }
     }
 
-    static func writeFile(_ path: String, _ data: Data) throws {
+    /// Writes `data` to a new file at `path` and returns its hash.
+    @discardableResult
+    static func writeFile(_ path: String, _ data: Data) throws -> ContentHash {
         do {
-            let fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_TRUNC)
+            let fd = try FileSystem.openEmptied(path)
             defer { close(fd) }
-            try data.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
+            return try data.withUnsafeBytes { raw in
+                try FileSystem.writeAll(fd, raw, path: path)
+                return ContentHash(bytes: raw)
+            }
         } catch {
             throw CASError(.io, "grpc: cannot write \(path)", cause: error)
         }

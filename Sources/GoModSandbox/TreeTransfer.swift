@@ -78,10 +78,10 @@ public struct TreeTransfer: Sendable {
         let temp = try local.makeTempFile(for: digest)
         close(temp.fd)
         do {
-            guard try await remote.readBlob(digest, size: size, into: temp.path) else {
+            guard let hash = try await remote.readBlobHashed(digest, size: size, into: temp.path) else {
                 throw CASError(.notFound, "remote \(remote.name) lacks blob \(digest) (\(what))")
             }
-            let (actual, actualSize) = try FileSystem.hashFile(temp.path)
+            let (actual, actualSize) = (hash.digest, hash.size)
             guard actual == digest, actualSize == size else {
                 throw CASError(
                     .digestMismatch,

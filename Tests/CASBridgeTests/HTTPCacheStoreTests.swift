@@ -53,6 +53,21 @@ struct HTTPCacheStoreTests {
         #expect(nginx.stored("cas").contains(probe.hex))
     }
 
+    @Test("a hashed read reports the hash of the bytes the server sent, not of the digest asked for")
+    func hashedReadOfWrongContent() async throws {
+        let nginx = try NginxServer()
+        let dir = try TemporaryDirectory("http-store")
+        let store = try store(nginx.url)
+        let (path, digest) = write(Self.compressible, dir, "blob")
+        try await store.writeBlob(digest, size: Int64(Self.compressible.count), from: path)
+        let served = Array(Self.compressible.dropLast(7)) + Array("poison!".utf8)
+        try Data(served).write(to: URL(fileURLWithPath: nginx.path("cas", digest.hex)))
+        let hash = try await store.readBlobHashed(digest, size: Int64(Self.compressible.count), into: dir.sub("out"))
+        #expect(hash == ContentHash(bytes: served))
+        #expect(hash?.digest != digest)
+        #expect(try ContentHash(file: dir.sub("out")) == hash)
+    }
+
     @Test("with zstd=on, compressible blobs of 1 KiB or more go compressed; others plain")
     func compressedUploads() async throws {
         let nginx = try NginxServer()

@@ -20,10 +20,17 @@ public enum StoreConformance {
             let target = work.sub("out-\(size)")
             #expect(try await store.readBlob(digest, size: Int64(size), into: target))
             #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == Data(bytes))
+            let hashedTarget = work.sub("hashed-\(size)")
+            let hash = try await store.readBlobHashed(digest, size: Int64(size), into: hashedTarget)
+            #expect(
+                hash == ContentHash(digest: digest, size: Int64(size)),
+                "\(backend): a hashed read of \(size) bytes must report the hash of what it wrote")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: hashedTarget)) == Data(bytes))
         }
         let absent = SHA256.hash(Array("absent \(UUID())".utf8))
         #expect(try await store.missingBlobs([absent]) == [absent])
         #expect(try await store.readBlob(absent, size: 10, into: work.sub("absent")) == false)
+        #expect(try await store.readBlobHashed(absent, size: 10, into: work.sub("absent-hashed")) == nil)
     }
 
     /// Action entries round-trip with their time; a later record replaces an earlier one.
