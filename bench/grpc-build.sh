@@ -101,12 +101,14 @@ settle_fs "$work/settle"
 
 declare -a builtin remote_runs helper_cpu server_cpu probes
 for ((i = 1; i <= runs; i++)); do
+    sync  # no write-back of the previous run's files during this one (either side)
     t0=$(now); GOCACHE=$work/gc-builtin $go build std; t1=$(now)
     builtin+=("$(echo "$t1 - $t0" | bc)")
     # Fresh directories, not deleted ones: see the settling note above.
     mkdir -p "$work/run-$i"
     probes+=("$(fs_probe "$work/run-$i/fs-probe")")
     s0=$(cpu_seconds "$bgd_pid")
+    sync
     t0=$(now)
     GOCACHE=$work/gc-empty-$i GOCACHEPROG="/usr/bin/time -f %U+%S -o $work/run-$i/helper-cpu $bin --dir $work/store-empty-$i --remote $remote" \
         CASBRIDGE_STATS_FILE=$work/remote.json $go build std

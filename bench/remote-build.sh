@@ -113,6 +113,7 @@ remote_run() { # url tag -> "wall helper-cpu server-cpu fs-probe" (seconds)
     local probe t0 t1 s0 s1
     probe=$(fs_probe "$dir/fs-probe")
     s0=$(cpu_seconds "$server_pid")
+    sync
     t0=$(now)
     GOCACHE=$dir/gocache GOCACHEPROG="/usr/bin/time -f %U+%S -o $dir/helper-cpu $bin --dir $dir/store --remote $1" \
         CASBRIDGE_STATS_FILE=$dir/stats.json $go build std
@@ -124,6 +125,7 @@ remote_summary() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); 
 
 declare -a builtin remote delayed helper_cpu server_cpu probes
 for ((i = 1; i <= runs; i++)); do
+    sync  # no write-back of the previous run's files during this one (either side)
     t0=$(now); GOCACHE=$work/gc-builtin $go build std; t1=$(now)
     builtin+=("$(echo "$t1 - $t0" | bc)")
     read -r wall hcpu scpu probe <<<"$(remote_run "$remote_url" "r$i")"

@@ -102,29 +102,46 @@ extension REAPIStore {
         }
     }
 
+    /// Reads a small blob through the store's `BatchReadCoalescer`, so that concurrent
+    /// reads share BatchReadBlobs calls.
     private func batchRead(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
+        let limit = await batchLimit()
+        let data = try await reads.read(digest, size: size, limit: limit) { [self] blobs in
+            try await batchReadBlobs(blobs)
+        }
+        guard let data else { return nil }
+        return try Self.writeFile(path, data)
+    }
+
+    /// One BatchReadBlobs call: each digest's bytes, nil if absent, or its own error.
+    func batchReadBlobs(_ blobs: [(digest: Digest, size: Int64)]) async throws -> [Digest: BatchReadCoalescer.Answer]
+    {
         let connection = try connection()
         var request = Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest()
         request.instanceName = endpoint.instanceName
-        request.digests = [Self.digest(digest, size)]
+        request.digests = blobs.map { Self.digest($0.digest, $0.size) }
         let metadata = self.metadata
-        let response = try await rpc("BatchReadBlobs of \(digest)") { [request] options in
+        let what = blobs.count == 1 ? "BatchReadBlobs of \(blobs[0].digest)" : "BatchReadBlobs of \(blobs.count) blobs"
+        let response = try await rpc(what) { [request] options in
             try await connection.cas.batchReadBlobs(request, metadata: metadata, options: options)
         }
-        guard let answer = response.responses.first(where: { $0.digest.hash == digest.hex }) else {
-            throw CASError(.remote, "grpc: BatchReadBlobs on \(endpoint.description) did not answer for \(digest)")
+        var answers: [Digest: BatchReadCoalescer.Answer] = [:]
+        for answer in response.responses {
+            guard let digest = Digest(hex: answer.digest.hash) else { continue }
+            switch answer.status.code {
+            case Self.statusOK:
+                answers[digest] = .success(answer.data)
+            case Self.statusNotFound:
+                answers[digest] = .success(nil)
+            default:
+                answers[digest] = .failure(
+                    CASError(
+                        .remote,
+                        "grpc: BatchReadBlobs of \(digest) on \(endpoint.description) failed: status \(answer.status.code): \(answer.status.message)"
+                    ))
+            }
         }
-        switch answer.status.code {
-        case Self.statusOK:
-            return try Self.writeFile(path, answer.data)
-        case Self.statusNotFound:
-            return nil
-        default:
-            throw CASError(
-                .remote,
-                "grpc: BatchReadBlobs of \(digest) on \(endpoint.description) failed: status \(answer.status.code): \(answer.status.message)"
-            )
-        }
+        return answers
     }
 
     /// Writes `data` to a new file at `path` and returns its hash.

@@ -20,6 +20,7 @@ public final class REAPIStore: CacheStore {
     let connectTimeout: Duration
     let requestTimeout: Duration
     let inline = InlineBlobCache(capacity: 64 << 20)
+    let reads = BatchReadCoalescer()
     private let sizes = Mutex<[Digest: Int64]>([:])
 
     /// The batch limit assumed when the server advertises none (0) or cannot say.
