@@ -114,8 +114,7 @@ extension REAPIStore {
     }
 
     /// One BatchReadBlobs call: each digest's bytes, nil if absent, or its own error.
-    func batchReadBlobs(_ blobs: [(digest: Digest, size: Int64)]) async throws -> [Digest: BatchReadCoalescer.Answer]
-    {
+    func batchReadBlobs(_ blobs: [(digest: Digest, size: Int64)]) async throws -> [Digest: BatchReadCoalescer.Answer] {
         let connection = try connection()
         var request = Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest()
         request.instanceName = endpoint.instanceName

@@ -52,7 +52,8 @@ struct BatchReadCoalescerTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for blob in Self.blobs {
                 group.addTask {
-                    let data = try await coalescer.read(blob.digest, size: Int64(blob.bytes.count), limit: 4 << 20, send: send)
+                    let data = try await coalescer.read(
+                        blob.digest, size: Int64(blob.bytes.count), limit: 4 << 20, send: send)
                     #expect(data == Data(blob.bytes))
                 }
             }
