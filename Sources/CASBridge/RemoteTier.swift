@@ -39,7 +39,7 @@ public final class RemoteTier: Sendable {
     public init(
         store: any CacheStore, mode: RemoteMode, statistics: HelperStatistics, logger: Logger,
         breaker: CircuitBreaker = CircuitBreaker(), maxConcurrentUploads: Int = 4, maxQueuedUploads: Int = 4096,
-        manifestName: String? = "default", prefetchConcurrency: Int = 16
+        manifestName: String? = "default", prefetchConcurrency: Int = 32
     ) {
         self.manifestName = manifestName
         self.prefetchConcurrency = max(1, prefetchConcurrency)
