@@ -7,7 +7,7 @@ import Synchronization
 /// A read joins a queue; while fewer than `maxInFlight` batches are on the wire it is sent
 /// at once with whatever else is queued, otherwise it waits for the next batch to leave.
 /// There are no timers: a lone read costs one call as before, and batches grow with the
-/// number of concurrent reads (a warm-manifest prefetch keeps 16 in flight), so a server
+/// number of concurrent reads (a warm-manifest prefetch keeps 32 in flight), so a server
 /// answers a few dozen calls instead of a thousand.
 final class BatchReadCoalescer: Sendable {
     /// One blob's answer: its bytes, nil when the server does not hold it, or an error.
