@@ -13,10 +13,20 @@ final class REAPIConnection: Sendable {
     let byteStream: Google_Bytestream_ByteStream.Client<Transport>
     private let runner: Task<Void, Never>
 
+    /// Whether `host` is a dotted-quad IPv4 address.
+    static func isIPv4(_ host: String) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4
+            && parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCII) && UInt8(p) != nil }
+    }
+
     init(endpoint: REAPIEndpoint, insecure: Bool) throws {
         let target: any ResolvableTarget
         if endpoint.host.contains(":") {
             target = ResolvableTargets.IPv6.ipv6(address: endpoint.host, port: endpoint.port)
+        } else if Self.isIPv4(endpoint.host) {
+            // Not a DNS target: its name would become the TLS SNI, which may not be an address.
+            target = ResolvableTargets.IPv4.ipv4(address: endpoint.host, port: endpoint.port)
         } else {
             target = ResolvableTargets.DNS(host: endpoint.host, port: endpoint.port)
         }

@@ -34,6 +34,40 @@ struct REAPIStoreTests {
         try await StoreConformance.actionRoundTrip(store, backend: "grpc")
     }
 
+    @Test(
+        "grpcs:// speaks TLS: a self-signed server works with --insecure, is refused without it, and never downgrades")
+    func tls() async throws {
+        let directory = try TemporaryDirectory("buildgrid-tls")
+        let files = try BuildGridServer.TLSFiles.selfSigned(in: directory)
+        let tlsServer = try BuildGridServer(instanceName: "tls", tls: files)
+        defer { tlsServer.stop() }
+        #expect(tlsServer.url == "grpcs://127.0.0.1:\(tlsServer.port)/tls")
+
+        var configuration = RemoteConfiguration(url: tlsServer.url)
+        configuration.insecure = true
+        configuration.connectTimeout = 30
+        configuration.requestTimeout = 30
+        let store = try REAPIStore(configuration: configuration)
+        try await StoreConformance.blobRoundTrip(store, backend: "grpcs")
+        try await StoreConformance.actionRoundTrip(store, backend: "grpcs")
+
+        // Certificates are verified unless asked otherwise: this one is self-signed.
+        let probe = SHA256.hash(Array("tls probe".utf8))
+        var verifying = RemoteConfiguration(url: tlsServer.url)
+        verifying.connectTimeout = 10
+        verifying.requestTimeout = 10
+        let strict = try REAPIStore(configuration: verifying)
+        let refused = await #expect(throws: CASError.self) { try await strict.entry(for: probe) }
+        #expect(refused?.message.contains("127.0.0.1:\(tlsServer.port)") == true, "\(String(describing: refused))")
+
+        // Plain gRPC to the TLS port is not a silent downgrade either.
+        var plain = RemoteConfiguration(url: "grpc://127.0.0.1:\(tlsServer.port)/tls")
+        plain.connectTimeout = 10
+        plain.requestTimeout = 10
+        let plainStore = try REAPIStore(configuration: plain)
+        await #expect(throws: CASError.self) { try await plainStore.entry(for: probe) }
+    }
+
     @Test("the backend is registered for grpc:// and grpcs:// and named grpc")
     func registration() throws {
         REAPIBackend.register()

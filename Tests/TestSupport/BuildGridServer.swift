@@ -16,13 +16,45 @@ public final class BuildGridServer: @unchecked Sendable {
     public let server: ServerProcess
     private let directory: TemporaryDirectory
 
-    /// `grpc://127.0.0.1:PORT[/instance]`.
+    /// Whether it speaks TLS.
+    public let tls: Bool
+
+    /// `grpc://127.0.0.1:PORT[/instance]`, or `grpcs://…` with TLS.
     public var url: String {
-        instanceName.isEmpty ? "grpc://127.0.0.1:\(port)" : "grpc://127.0.0.1:\(port)/\(instanceName)"
+        let scheme = tls ? "grpcs" : "grpc"
+        return instanceName.isEmpty
+            ? "\(scheme)://127.0.0.1:\(port)" : "\(scheme)://127.0.0.1:\(port)/\(instanceName)"
     }
 
-    /// Starts a server and waits until it accepts connections.
-    public init(instanceName: String = "", casSize: String = "2GB") throws {
+    /// A server key and certificate (PEM files) for TLS.
+    public struct TLSFiles: Sendable {
+        /// The private key's path.
+        public var key: String
+        /// The certificate's path.
+        public var certificate: String
+
+        /// Creates the pair.
+        public init(key: String, certificate: String) {
+            self.key = key
+            self.certificate = certificate
+        }
+
+        /// Makes a self-signed certificate for 127.0.0.1 (and localhost) in `directory` with
+        /// the openssl command.
+        public static func selfSigned(in directory: TemporaryDirectory) throws -> TLSFiles {
+            let files = TLSFiles(key: directory.sub("server.key"), certificate: directory.sub("server.crt"))
+            let result = try ProcessRunner.run([
+                "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout", files.key, "-out", files.certificate,
+            ])
+            guard result.status == 0 else { throw ServerError("openssl req failed: \(result.stderr)") }
+            return files
+        }
+    }
+
+    /// Starts a server (with TLS when `tls` is given) and waits until it accepts connections.
+    public init(instanceName: String = "", casSize: String = "2GB", tls: TLSFiles? = nil) throws {
         guard let bgd = TestPaths.venvTool("bgd") else {
             throw ServerError(
                 "BuildGrid is not installed: .tools/venv/bin/bgd is missing; run scripts/install-deps.sh")
@@ -30,11 +62,21 @@ public final class BuildGridServer: @unchecked Sendable {
         self.instanceName = instanceName
         directory = try TemporaryDirectory("buildgrid")
         port = Network.freePort()
+        self.tls = tls != nil
+        let channelSecurity =
+            tls.map {
+                """
+                    insecure-mode: false
+                    credentials:
+                      tls-server-key: \($0.key)
+                      tls-server-cert: \($0.certificate)
+                """
+            } ?? "    insecure-mode: true"
         let config = """
             server:
               - !channel
                 address: "127.0.0.1:\(port)"
-                insecure-mode: true
+            \(channelSecurity)
             storages:
               - !lru-storage &cas
                 size: \(casSize)
