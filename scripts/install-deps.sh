@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(libcurl4-openssl-dev libzstd-dev libxml2-dev libssl-dev pkg-config nginx-light hyperfine
-    bazel-bootstrap python3-venv bc zip unzip time)
+    bazel-bootstrap python3-venv bc zip unzip time openssl)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
