@@ -20,10 +20,9 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Where a 2xx body goes and how.
     struct Download {
-        /// The file that receives a 2xx body; nil keeps the body in memory.
+        /// The file that receives a 2xx body, hashed as it is written; nil keeps the body
+        /// in memory.
         var path: String?
-        /// Hash what goes to the file as it is written.
-        var hash = false
         /// A response header that, when it says `zstd`, marks the body as compressed (like
         /// `Content-Encoding: zstd`).
         var zstdMarker: String?
@@ -60,7 +59,7 @@ final class CurlTransfer: @unchecked Sendable {
         self.url = url
         downloadPath = download.path
         zstdMarker = download.zstdMarker?.lowercased()
-        if download.hash && download.path != nil { hasher = SHA256() }
+        if download.path != nil { hasher = SHA256() }
         errorBuffer[0] = 0
         let me = Unmanaged.passUnretained(self).toOpaque()
         casb_easy_setopt_string(easy, CURLOPT_URL, url)
@@ -254,7 +253,7 @@ final class CurlTransfer: @unchecked Sendable {
             body.removeLast(body.count - CurlTransfer.errorBodyCap)
         }
         var hash: ContentHash? = nil
-        if success, downloadPath != nil, let digest = hasher.take()?.finalize() {
+        if success, let digest = hasher.take()?.finalize() {
             hash = ContentHash(digest: digest, size: hashedBytes)
         }
         return .success(HTTPClient.Response(status: response, headers: headers, body: body, downloadHash: hash))

@@ -71,11 +71,10 @@ public final class HTTPCacheStore: CacheStore {
     /// to `CASError`s naming the URL and status.
     func request(
         _ method: String, _ url: String, extraHeaders: [(name: String, value: String)] = [],
-        body: HTTPClient.Body = .none, downloadTo: String? = nil, hashDownload: Bool = false
+        body: HTTPClient.Body = .none, downloadTo: String? = nil
     ) async throws -> HTTPClient.Response {
         let response = try await client.send(
-            method: method, url: url, headers: headers + extraHeaders, body: body, downloadTo: downloadTo,
-            hashDownload: hashDownload)
+            method: method, url: url, headers: headers + extraHeaders, body: body, downloadTo: downloadTo)
         if response.isSuccess || response.status == 404 { return response }
         let detail = HTTPCacheStore.snippet(response.body)
         if response.status == 401 || response.status == 403 {
@@ -121,11 +120,9 @@ public final class HTTPCacheStore: CacheStore {
 
     public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
         let response = try await request(
-            "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], downloadTo: path,
-            hashDownload: true)
+            "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], downloadTo: path)
         guard response.status != 404 else { return nil }
-        if let hash = response.downloadHash { return hash }
-        return try ContentHash(file: path)
+        return try response.downloadHash ?? ContentHash(file: path)
     }
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {

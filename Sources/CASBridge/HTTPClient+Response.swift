@@ -10,7 +10,7 @@ extension HTTPClient {
         /// in `downloadTo` (the header is kept so callers can tell).
         public var body: [UInt8]
         /// The hash of what a 2xx answer wrote to `downloadTo` (after any decompression),
-        /// computed as it was written, when the request asked for it.
+        /// computed as it was written; nil without `downloadTo`.
         public var downloadHash: ContentHash?
 
         /// Creates a response.

@@ -46,7 +46,7 @@ extension S3Store {
         let key = location.key("cas", digest.hex)
         // Compressed objects carry the metadata marker, Content-Encoding, or both; the HTTP
         // client decodes either on the fly, so the file holds the plain content.
-        let response = try await send("GET", key: key, downloadTo: path, hashDownload: true)
+        let response = try await send("GET", key: key, downloadTo: path)
         switch response.status {
         case 200..<300: break
         case 404: return nil
@@ -57,8 +57,7 @@ extension S3Store {
             || Self.header(response, "content-encoding")?.lowercased() == "zstd"
         let wire = Int64(Self.header(response, "content-length") ?? "") ?? size
         counters.withLock { $0.add(raw: size, wire: marked ? wire : size) }
-        if let hash = response.downloadHash { return hash }
-        return try ContentHash(file: path)
+        return try response.downloadHash ?? ContentHash(file: path)
     }
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
