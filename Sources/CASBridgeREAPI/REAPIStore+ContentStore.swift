@@ -140,6 +140,10 @@ extension REAPIStore {
                     ))
             }
         }
+        for blob in blobs where answers[blob.digest] == nil {
+            answers[blob.digest] = .failure(
+                CASError(.remote, "grpc: BatchReadBlobs on \(endpoint.description) did not answer for \(blob.digest)"))
+        }
         return answers
     }
 

@@ -20,6 +20,13 @@ struct HTTPCacheStoreTests {
     static let compressible: [UInt8] = Array(String(repeating: "package main // compressible\n", count: 4000).utf8)
     static let random: [UInt8] = (0..<100_000).map { _ in UInt8.random(in: 0...255) }
 
+    /// Writes `compressible` to the store through a file in `dir` and returns its digest.
+    func putCompressible(_ store: HTTPCacheStore, _ dir: TemporaryDirectory) async throws -> Digest {
+        let (path, digest) = write(Self.compressible, dir, "blob")
+        try await store.writeBlob(digest, size: Int64(Self.compressible.count), from: path)
+        return digest
+    }
+
     @Test("URLs: userinfo becomes basic auth and never appears in the base URL; prefixes and zstd= parse")
     func urls() throws {
         let parsed = try HTTPCacheStore.parse(
@@ -44,8 +51,7 @@ struct HTTPCacheStoreTests {
         let nginx = try NginxServer()
         let dir = try TemporaryDirectory("http-store")
         let store = try store(nginx.url)
-        let (path, digest) = write(Self.compressible, dir, "blob")
-        try await store.writeBlob(digest, size: Int64(Self.compressible.count), from: path)
+        let digest = try await putCompressible(store, dir)
         let stored = try Data(contentsOf: URL(fileURLWithPath: nginx.path("cas", digest.hex)))
         #expect(stored == Data(Self.compressible), "nginx must hold the plain bytes")
         #expect(await store.uploadsCompressed() == false)
@@ -58,8 +64,7 @@ struct HTTPCacheStoreTests {
         let nginx = try NginxServer()
         let dir = try TemporaryDirectory("http-store")
         let store = try store(nginx.url)
-        let (path, digest) = write(Self.compressible, dir, "blob")
-        try await store.writeBlob(digest, size: Int64(Self.compressible.count), from: path)
+        let digest = try await putCompressible(store, dir)
         let served = Array(Self.compressible.dropLast(7)) + Array("poison!".utf8)
         try Data(served).write(to: URL(fileURLWithPath: nginx.path("cas", digest.hex)))
         let hash = try await store.readBlobHashed(digest, size: Int64(Self.compressible.count), into: dir.sub("out"))
