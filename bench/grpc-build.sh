@@ -104,19 +104,9 @@ for ((i = 1; i <= runs; i++)); do
     sync  # no write-back of the previous run's files during this one (either side)
     t0=$(now); GOCACHE=$work/gc-builtin $go build std; t1=$(now)
     builtin+=("$(echo "$t1 - $t0" | bc)")
-    # Fresh directories, not deleted ones: see the settling note above.
-    mkdir -p "$work/run-$i"
-    probes+=("$(fs_probe "$work/run-$i/fs-probe")")
-    s0=$(cpu_seconds "$bgd_pid")
-    sync
-    t0=$(now)
-    GOCACHE=$work/gc-empty-$i GOCACHEPROG="/usr/bin/time -f %U+%S -o $work/run-$i/helper-cpu $bin --dir $work/store-empty-$i --remote $remote" \
-        CASBRIDGE_STATS_FILE=$work/remote.json $go build std
-    t1=$(now)
-    s1=$(cpu_seconds "$bgd_pid")
-    remote_runs+=("$(echo "$t1 - $t0" | bc)")
-    helper_cpu+=("$(bc <<<"$(tail -1 "$work/run-$i/helper-cpu")")")
-    server_cpu+=("$(echo "$s1 - $s0" | bc)")
+    # Fresh directories, not deleted ones: see settle_fs in bench/lib.sh.
+    read -r wall hcpu scpu probe <<<"$(timed_remote_run "$remote" "$work/run-$i" "$bgd_pid")"
+    remote_runs+=("$wall"); helper_cpu+=("$hcpu"); server_cpu+=("$scpu"); probes+=("$probe")
     echo "run $i: built-in warm ${builtin[-1]} s, empty local + warm BuildGrid ${remote_runs[-1]} s" \
         "(helper CPU ${helper_cpu[-1]} s, BuildGrid CPU ${server_cpu[-1]} s; fs probe ${probes[-1]} s)"
 done
@@ -124,4 +114,4 @@ b=$(median "${builtin[@]}"); r=$(median "${remote_runs[@]}")
 echo
 echo "warm go build std: built-in ${b} s; empty local store + warm BuildGrid ${r} s; ratio $(echo "scale=3; $r / $b" | bc)x (medians of $runs; claim: <= 2.5x)"
 echo "  helper CPU $(median "${helper_cpu[@]}") s, BuildGrid CPU $(median "${server_cpu[@]}") s, fs probe $(median "${probes[@]}") s (medians)"
-echo "last remote run: $($bin stats --dir "$work/store-empty-$runs" | tail -1)"
+echo "last remote run: $($bin stats --dir "$work/run-$runs/store" | tail -1)"

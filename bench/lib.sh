@@ -57,3 +57,20 @@ use_tmpfs_gotmpdir() {
         export GOTMPDIR
     fi
 }
+
+# One timed `go build std` from an empty local store and GOCACHE in the new directory $2, through the helper
+# ($bin; $go and now() come from the script) with remote $1 whose server is process $3. Prints
+# "wall helper-cpu server-cpu fs-probe" in seconds; the run's stats JSON is $2/stats.json.
+timed_remote_run() {
+    local url=$1 dir=$2 pid=$3 probe t0 t1 s0 s1
+    mkdir -p "$dir"
+    probe=$(fs_probe "$dir/fs-probe")
+    s0=$(cpu_seconds "$pid")
+    sync  # no write-back of the previous run's files during this one
+    t0=$(now)
+    GOCACHE=$dir/gocache GOCACHEPROG="/usr/bin/time -f %U+%S -o $dir/helper-cpu $bin --dir $dir/store --remote $url" \
+        CASBRIDGE_STATS_FILE=$dir/stats.json $go build std
+    t1=$(now)
+    s1=$(cpu_seconds "$pid")
+    echo "$(echo "$t1 - $t0" | bc) $(bc <<<"$(tail -1 "$dir/helper-cpu")") $(echo "$s1 - $s0" | bc) $probe"
+}

@@ -107,20 +107,7 @@ proxy_pid=$!
 wait_port "$proxy_port"
 delayed_url=${remote_url/:$server_port/:$proxy_port}
 
-remote_run() { # url tag -> "wall helper-cpu server-cpu fs-probe" (seconds)
-    local dir=$work/run-$2
-    mkdir -p "$dir"
-    local probe t0 t1 s0 s1
-    probe=$(fs_probe "$dir/fs-probe")
-    s0=$(cpu_seconds "$server_pid")
-    sync
-    t0=$(now)
-    GOCACHE=$dir/gocache GOCACHEPROG="/usr/bin/time -f %U+%S -o $dir/helper-cpu $bin --dir $dir/store --remote $1" \
-        CASBRIDGE_STATS_FILE=$dir/stats.json $go build std
-    t1=$(now)
-    s1=$(cpu_seconds "$server_pid")
-    echo "$(echo "$t1 - $t0" | bc) $(bc <<<"$(tail -1 "$dir/helper-cpu")") $(echo "$s1 - $s0" | bc) $probe"
-}
+remote_run() { timed_remote_run "$1" "$work/run-$2" "$server_pid"; } # url tag
 remote_summary() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); m=r.get('remote',{}); print(f\"gets {r['gets']}, remote hits {r['remoteHits']} ({m.get('manifestHits')} through the warm manifest of {m.get('manifestRecords')} entries), misses {r['misses']}, bytes down {m.get('bytesDown')}\")" "$1"; }
 
 declare -a builtin remote delayed helper_cpu server_cpu probes
