@@ -1,3 +1,5 @@
+import Glibc
+
 /// A content-addressed store of blobs keyed by the SHA-256 of their content.
 ///
 /// Blobs move through files so that no blob is ever held whole in memory. Readers of a
@@ -26,6 +28,12 @@ public protocol ContentStore: Sendable {
     /// back; the default reads the file back.
     func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash?
 
+    /// Streams the blob `digest` of `size` bytes to `sink` as it arrives; returns false if
+    /// the store does not hold the blob. Nothing is verified here: the sink checks what it
+    /// takes. Remote stores deliver without a file in between; the default goes through a
+    /// temporary file.
+    func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool
+
     /// Stores the `size` bytes of the file at `path` as blob `digest`.
     func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws
 }
@@ -34,6 +42,16 @@ extension ContentStore {
     public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
         guard try await readBlob(digest, size: size, into: path) else { return nil }
         return try ContentHash(file: path)
+    }
+
+    public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
+        let temp = try FileSystem.makeTemporaryFile(prefix: "casbridge-read")
+        close(temp.fd)
+        defer { unlink(temp.path) }
+        guard try await readBlob(digest, size: size, into: temp.path) else { return false }
+        try sink.restart()
+        try FileSystem.stream(temp.path) { try sink.write($0) }
+        return true
     }
 
     public func missingBlobs(sized blobs: [(digest: Digest, size: Int64)]) async throws -> Set<Digest> {

@@ -23,6 +23,8 @@ final class CurlTransfer: @unchecked Sendable {
         /// The file that receives a 2xx body, hashed as it is written; nil keeps the body
         /// in memory.
         var path: String?
+        /// Takes a 2xx body instead of `path` (not hashed).
+        var sink: (any BlobSink)?
         /// A response header that, when it says `zstd`, marks the body as compressed (like
         /// `Content-Encoding: zstd`).
         var zstdMarker: String?
@@ -30,10 +32,12 @@ final class CurlTransfer: @unchecked Sendable {
 
     // Download side.
     private let downloadPath: String?
+    private let sink: (any BlobSink)?
     private let zstdMarker: String?
     private var hasher: SHA256?
     private var hashedBytes: Int64 = 0
     private var downloadFD: Int32 = -1
+    private var sinkStarted = false
     private var decompressor: ZstdDecompressor?
     private var decided = false
     private var toFile = false
@@ -58,6 +62,7 @@ final class CurlTransfer: @unchecked Sendable {
         self.method = method
         self.url = url
         downloadPath = download.path
+        sink = download.sink
         zstdMarker = download.zstdMarker?.lowercased()
         if download.path != nil { hasher = SHA256() }
         errorBuffer[0] = 0
@@ -189,8 +194,8 @@ final class CurlTransfer: @unchecked Sendable {
             var code = 0
             casb_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
             let success = (200..<300).contains(code)
-            toFile = success && downloadPath != nil
-            keepWholeBody = success && downloadPath == nil
+            toFile = success && (downloadPath != nil || sink != nil)
+            keepWholeBody = success && !toFile
             decodeBody =
                 success
                 && (headers["content-encoding"]?.lowercased() == "zstd"
@@ -212,7 +217,9 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func deliver(_ piece: UnsafeRawBufferPointer) throws {
-        if toFile {
+        if toFile, let sink {
+            try sink.write(piece)
+        } else if toFile {
             try FileSystem.writeAll(downloadFD, piece, path: downloadPath!)
             hasher?.update(piece)
             hashedBytes += Int64(piece.count)
@@ -223,10 +230,15 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func openDownload() -> Bool {
         do {
+            if let sink {
+                try sink.restart()
+                sinkStarted = true
+                return true
+            }
             downloadFD = try FileSystem.openEmptied(downloadPath!)
             return true
         } catch {
-            callbackError = CASError(.io, "\(method) \(url): cannot write \(downloadPath!)", cause: error)
+            callbackError = CASError(.io, "\(method) \(url): cannot write \(downloadPath ?? "the body")", cause: error)
             return false
         }
     }
@@ -243,8 +255,8 @@ final class CurlTransfer: @unchecked Sendable {
         var response = 0
         casb_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &response)
         let success = (200..<300).contains(response)
-        if success, let path = downloadPath, downloadFD < 0, !openDownload() {
-            return .failure(callbackError ?? CASError(.io, "\(method) \(url): cannot write \(path)"))
+        if success, downloadPath != nil || sink != nil, downloadFD < 0, !sinkStarted, !openDownload() {
+            return .failure(callbackError ?? CASError(.io, "\(method) \(url): cannot take the body"))
         }
         if let decompressor, !decompressor.finished {
             return .failure(CASError(.remote, "\(method) \(url): truncated zstd body"))

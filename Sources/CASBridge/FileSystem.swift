@@ -178,17 +178,9 @@ public enum FileSystem {
     public static func hash(fd: Int32, path: String = "") throws -> (Digest, Int64) {
         var hasher = SHA256()
         var total: Int64 = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = Glibc.read(fd, buffer.baseAddress!, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("read \(path)", errno: errno)
-            }
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            total += Int64(n)
+        try stream(fd: fd, path: path) { piece in
+            hasher.update(piece)
+            total += Int64(piece.count)
         }
         return (hasher.finalize(), total)
     }

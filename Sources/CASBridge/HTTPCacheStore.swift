@@ -71,10 +71,10 @@ public final class HTTPCacheStore: CacheStore {
     /// to `CASError`s naming the URL and status.
     func request(
         _ method: String, _ url: String, extraHeaders: [(name: String, value: String)] = [],
-        body: HTTPClient.Body = .none, downloadTo: String? = nil
+        body: HTTPClient.Body = .none, downloadTo: String? = nil, sink: (any BlobSink)? = nil
     ) async throws -> HTTPClient.Response {
         let response = try await client.send(
-            method: method, url: url, headers: headers + extraHeaders, body: body, downloadTo: downloadTo)
+            method: method, url: url, headers: headers + extraHeaders, body: body, downloadTo: downloadTo, sink: sink)
         if response.isSuccess || response.status == 404 { return response }
         let detail = HTTPCacheStore.snippet(response.body)
         if response.status == 401 || response.status == 403 {
@@ -123,6 +123,12 @@ public final class HTTPCacheStore: CacheStore {
             "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], downloadTo: path)
         guard response.status != 404 else { return nil }
         return try response.downloadHash ?? ContentHash(file: path)
+    }
+
+    public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
+        let response = try await request(
+            "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], sink: sink)
+        return response.status != 404
     }
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {

@@ -26,14 +26,15 @@ public final class HTTPClient: Sendable {
     /// held in memory); non-2xx bodies are returned in `body` (capped at 64 KiB). A 2xx body
     /// with `Content-Encoding: zstd` is decompressed on the fly, as is one whose
     /// `zstdMarker` header (such as S3 object metadata) says `zstd`; the response carries
-    /// the hash of what went to `downloadTo`.
+    /// the hash of what went to `downloadTo`. With `sink` instead, a 2xx body goes to the
+    /// sink (restarted at every attempt).
     ///
     /// Idempotent methods (GET, HEAD, PUT, DELETE) are retried `options.retries` times
     /// with backoff on connection failures and 408/429/5xx answers; the last answer is
     /// returned. Throws `CASError(.remote)` or `CASError(.timeout)` on transport failures.
     public func send(
         method: String, url: String, headers: [(name: String, value: String)], body: Body,
-        downloadTo: String? = nil, zstdMarker: String? = nil
+        downloadTo: String? = nil, sink: (any BlobSink)? = nil, zstdMarker: String? = nil
     ) async throws -> Response {
         let idempotent = ["GET", "HEAD", "PUT", "DELETE"].contains(method)
         let attempts = idempotent ? 1 + max(0, options.retries) : 1
@@ -43,7 +44,7 @@ public final class HTTPClient: Sendable {
             let last = attempt == attempts
             let transfer = try CurlTransfer(
                 method: method, url: url, headers: headers, body: body,
-                download: CurlTransfer.Download(path: downloadTo, zstdMarker: zstdMarker),
+                download: CurlTransfer.Download(path: downloadTo, sink: sink, zstdMarker: zstdMarker),
                 options: options)
             do {
                 let response = try await loop.perform(transfer)

@@ -44,6 +44,10 @@ public final class HelperStatistics: Sendable {
         public var manifestRecords = 0
         /// Remote hits found in the warm manifest (no action-cache request).
         public var manifestHits = 0
+        /// Warm-manifest segments read (each delivering many outputs).
+        public var segmentReads = 0
+        /// Warm-manifest segments uploaded.
+        public var segmentUploads = 0
         /// Latency of remote calls by operation (`get_action`, `read_blob`, `write_blob`,
         /// `find_missing`, `put_action`).
         public var remoteLatency: [String: LatencyHistogram] = [:]

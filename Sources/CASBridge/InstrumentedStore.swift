@@ -43,6 +43,10 @@ public final class InstrumentedStore: CacheStore, CompressionReporting {
         try await measure("read_blob") { try await inner.readBlobHashed(digest, size: size, into: path) }
     }
 
+    public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
+        try await measure("read_blob") { try await inner.readBlob(digest, size: size, to: sink) }
+    }
+
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
         try await measure("write_blob") { try await inner.writeBlob(digest, size: size, from: path) }
     }

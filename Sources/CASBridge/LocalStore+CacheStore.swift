@@ -14,6 +14,19 @@ extension LocalStore: CacheStore {
         return true
     }
 
+    public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
+        let fd: Int32
+        do {
+            fd = try FileSystem.open(blobPath(digest), O_RDONLY)
+        } catch let error as SystemError where error.errno == ENOENT {
+            return false
+        }
+        defer { close(fd) }
+        try sink.restart()
+        try FileSystem.stream(fd: fd, path: blobPath(digest)) { try sink.write($0) }
+        return true
+    }
+
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
         let temp = try makeTempFile(for: digest)
         close(temp.fd)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The warm manifest: which entries the last runs used, so that a run with an empty local
 /// store downloads their blobs ahead of the go command's requests, many at once, instead of
 /// two round trips per request while the go command waits.
@@ -9,6 +11,7 @@ extension RemoteTier {
         var loaded: WarmManifest?
         var loadFinished = false
         var prefetcher: Task<Void, Never>?
+        var segmentReads: [Task<Void, Never>] = []
         var downloads: [Digest: Task<Bool, Never>] = [:]
         var used: [WarmManifest.Record] = []
         var usedIDs = Set<Digest>()
@@ -31,6 +34,7 @@ extension RemoteTier {
                     w.loaded = manifest
                     w.loadFinished = true
                     if let manifest, !w.stopped {
+                        startSegmentReads(manifest, into: local, &w)
                         w.prefetcher = Task.detached { [self] in await self.prefetch(manifest, into: local) }
                     }
                 }
@@ -46,7 +50,7 @@ extension RemoteTier {
         guard let found = await guarded("get manifest \(name)", { try await store.entry(for: id) }),
             let entry = found
         else { return nil }
-        let limit = Int64(WarmManifest.headerSize + WarmManifest.maxRecords * WarmManifest.recordSize)
+        let limit = Int64(WarmManifest.maxEncodedSize)
         guard entry.size <= limit, await blobDownload(entry, into: local).value else { return nil }
         do {
             return try WarmManifest(decoding: FileSystem.readFile(local.blobPath(entry.outputID)))
@@ -59,7 +63,7 @@ extension RemoteTier {
     private func prefetch(_ manifest: WarmManifest, into local: LocalStore) async {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
-            for record in manifest.records {
+            for record in manifest.records where record.placement == nil {
                 // A failing remote ends the prefetch (without taking the breaker's half-open probe).
                 if Task.isCancelled || breaker.position != .closed { break }
                 if running >= prefetchConcurrency {
@@ -72,6 +76,65 @@ extension RemoteTier {
                 }
                 running += 1
             }
+        }
+    }
+
+    /// Starts reading the manifest's segments, `prefetchConcurrency / 4` at a time in their
+    /// order, and registers each packed output's download as waiting for its segment (then
+    /// reading the output on its own if the segment did not deliver it). Runs under the
+    /// `warm` lock before any get sees the manifest, so no get starts a second download.
+    private func startSegmentReads(_ manifest: WarmManifest, into local: LocalStore, _ w: inout WarmState) {
+        var pieces = [[SegmentSplitter.Piece]](repeating: [], count: manifest.segments.count)
+        var seen = Set<Digest>()
+        for r in manifest.records {
+            guard let p = r.placement, w.downloads[r.entry.outputID] == nil,
+                seen.insert(r.entry.outputID).inserted, !local.hasBlob(r.entry.outputID)
+            else { continue }
+            pieces[p.segment].append(SegmentSplitter.Piece(offset: p.offset, entry: r.entry))
+        }
+        let inFlight = max(1, prefetchConcurrency / 4)
+        var reads: [Task<Void, Never>] = []
+        for (i, segment) in manifest.segments.enumerated() where !pieces[i].isEmpty {
+            let previous = reads.count >= inFlight ? reads[reads.count - inFlight] : nil
+            let wanted = pieces[i]
+            let read = Task.detached { [self] in
+                await previous?.value
+                await self.readSegment(segment, pieces: wanted, into: local)
+            }
+            reads.append(read)
+            for piece in wanted {
+                let entry = piece.entry
+                w.downloads[entry.outputID] = Task.detached { [self] in
+                    await read.value
+                    if local.hasBlob(entry.outputID) { return true }
+                    let present = await self.download(entry, into: local)
+                    if !present { warm.withLock { _ = $0.downloads.removeValue(forKey: entry.outputID) } }
+                    return present
+                }
+            }
+        }
+        w.segmentReads = reads
+    }
+
+    private func readSegment(
+        _ segment: WarmManifest.Segment, pieces: [SegmentSplitter.Piece], into local: LocalStore
+    ) async {
+        let needed = pieces.filter { !local.hasBlob($0.entry.outputID) }
+        guard !needed.isEmpty, !Task.isCancelled, breaker.position == .closed else { return }
+        let splitter = SegmentSplitter(pieces: needed, local: local)
+        let found = await guarded("read segment \(segment.digest)") {
+            try await store.readBlob(segment.digest, size: segment.size, to: splitter)
+        }
+        splitter.finish()
+        statistics.update {
+            if found == true { $0.segmentReads += 1 }
+            $0.bytesDown += splitter.publishedBytes
+            $0.corruptBlobs += splitter.corrupt.count
+        }
+        if let first = splitter.corrupt.first {
+            logger.warning(
+                "remote \(store.name): segment \(segment.digest) held \(splitter.corrupt.count) damaged outputs (first \(first)); reading them on their own"
+            )
         }
     }
 
@@ -96,32 +159,111 @@ extension RemoteTier {
         let tasks: [Task<Bool, Never>] = warm.withLock { w in
             w.stopped = true
             w.prefetcher?.cancel()
+            for read in w.segmentReads { read.cancel() }
             return Array(w.downloads.values)
         }
         for t in tasks { t.cancel() }
     }
 
-    /// Queues the upload of this run's manifest, merged with the one it loaded, unless the
+    /// Queues the writing of this run's manifest (see `WarmManifest.plan`), unless the
     /// loaded one already starts with exactly the entries this run used (order within them
-    /// aside). Nothing is written when the old manifest did not finish loading: a partial
-    /// view must not replace it.
+    /// aside) and needs no new segment. Nothing is written when the old manifest did not
+    /// finish loading: a partial view must not replace it.
     func enqueueManifest() {
         guard mode == .readwrite, let name = manifestName else { return }
-        let (manifest, local): (WarmManifest?, LocalStore?) = warm.withLock { w in
+        let (plan, local): (WarmManifest.Plan?, LocalStore?) = warm.withLock { w in
             guard w.loadFinished, !w.used.isEmpty else { return (nil, nil) }
-            if let loaded = w.loaded, RemoteTier.leads(loaded, with: w.used) { return (nil, nil) }
-            return (WarmManifest(w.used).merged(with: w.loaded), w.local)
+            let plan = WarmManifest.plan(used: w.used, older: w.loaded)
+            if let loaded = w.loaded, RemoteTier.leads(loaded, with: w.used), plan.pending.isEmpty,
+                plan.manifest.segments.count == loaded.segments.count
+            {
+                return (nil, nil)
+            }
+            return (plan, w.local)
         }
-        guard let manifest, let local else { return }
+        guard let plan, let local else { return }
+        enqueue(Upload(actionID: WarmManifest.actionID(named: name), manifest: plan, local: local))
+    }
+
+    /// Writes the plan's new segments (those that fail are left out of the manifest), then
+    /// the manifest itself.
+    func writeManifest(_ plan: WarmManifest.Plan, actionID: Digest, local: LocalStore) async {
+        var manifest = plan.manifest
+        let written = await withTaskGroup(of: (Int, WarmManifest.Segment?).self) { group in
+            var running = 0
+            var written: [Int: WarmManifest.Segment] = [:]
+            for pending in plan.pending {
+                if running >= maxConcurrentUploads, let (i, s) = await group.next() {
+                    written[i] = s
+                    running -= 1
+                }
+                group.addTask { [self] in (pending.index, await self.writeSegment(pending.pieces, local: local)) }
+                running += 1
+            }
+            for await (i, s) in group { written[i] = s }
+            return written
+        }
+        var failed = Set<Int>()
+        for pending in plan.pending {
+            if let segment = written[pending.index] ?? nil {
+                manifest.segments[pending.index] = segment
+            } else {
+                failed.insert(pending.index)
+            }
+        }
+        manifest = manifest.removingSegments(failed)
+        if Task.isCancelled { return }
         let bytes = manifest.encoded()
         do {
             let time = Timestamp.now()
             let (digest, path) = try local.publish(bytes: bytes, time: time)
             let entry = ActionEntry(outputID: digest, size: Int64(bytes.count), time: time)
-            enqueueUpload(actionID: WarmManifest.actionID(named: name), entry: entry, path: path)
+            await upload(Upload(actionID: actionID, entry: entry, path: path))
         } catch {
-            logger.warning("cannot write the warm manifest \(name): \(error)")
+            logger.warning("cannot write the warm manifest: \(error)")
         }
+    }
+
+    /// Concatenates `pieces` from the local store into a temporary file and stores it in
+    /// the remote unless it holds it already; nil if that failed.
+    private func writeSegment(_ pieces: [ActionEntry], local: LocalStore) async -> WarmManifest.Segment? {
+        if Task.isCancelled { return nil }
+        let temp: LocalStore.TempFile
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do {
+            temp = try local.makeTempFile()
+        } catch {
+            return nil
+        }
+        defer { unlink(temp.path) }
+        do {
+            defer { close(temp.fd) }
+            for piece in pieces {
+                try FileSystem.stream(local.blobPath(piece.outputID)) { bytes in
+                    try FileSystem.writeAll(temp.fd, bytes, path: temp.path)
+                    hasher.update(bytes)
+                    size += Int64(bytes.count)
+                }
+            }
+        } catch {
+            logger.debug("cannot pack a segment of \(pieces.count) outputs: \(error)")
+            return nil
+        }
+        guard size == pieces.reduce(0, { $0 + $1.size }) else { return nil }
+        let segment = WarmManifest.Segment(digest: hasher.finalize(), size: size)
+        let stored = await guarded("write segment \(segment.digest)") { () async throws -> Bool in
+            let missing = try await store.missingBlobs(sized: [(segment.digest, size)])
+            if missing.contains(segment.digest) {
+                try await store.writeBlob(segment.digest, size: size, from: temp.path)
+                statistics.update {
+                    $0.segmentUploads += 1
+                    $0.bytesUp += size
+                }
+            }
+            return true
+        }
+        return stored == true ? segment : nil
     }
 
     /// Whether `manifest`'s first records are exactly `used` (as a set, with equal entries).

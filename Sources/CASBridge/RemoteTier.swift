@@ -20,6 +20,23 @@ public final class RemoteTier: Sendable {
         var actionID: Digest
         var entry: ActionEntry
         var path: String
+        /// A warm manifest to write (its segments first) instead of a blob.
+        var manifest: WarmManifest.Plan?
+        var local: LocalStore?
+
+        init(actionID: Digest, entry: ActionEntry, path: String) {
+            self.actionID = actionID
+            self.entry = entry
+            self.path = path
+        }
+
+        init(actionID: Digest, manifest: WarmManifest.Plan, local: LocalStore) {
+            self.actionID = actionID
+            entry = ActionEntry(outputID: .empty, size: 0, time: Timestamp(nanoseconds: 0))
+            path = ""
+            self.manifest = manifest
+            self.local = local
+        }
     }
 
     struct UploadState: ~Copyable {
@@ -139,7 +156,7 @@ public final class RemoteTier: Sendable {
         }
     }
 
-    private func download(_ entry: ActionEntry, into local: LocalStore) async -> Bool {
+    func download(_ entry: ActionEntry, into local: LocalStore) async -> Bool {
         if local.hasBlob(entry.outputID) { return true }
         if Task.isCancelled { return false }
         guard let temp = try? local.makeTempFile(for: entry.outputID) else { return false }
@@ -171,10 +188,14 @@ public final class RemoteTier: Sendable {
 
     /// Queues an upload of a put in the background (read-write mode only).
     public func enqueueUpload(actionID: Digest, entry: ActionEntry, path: String) {
+        enqueue(Upload(actionID: actionID, entry: entry, path: path))
+    }
+
+    func enqueue(_ upload: Upload) {
         guard mode == .readwrite else { return }
         let accepted: Bool = uploads.withLock { u in
             guard let c = u.continuation else { return false }
-            if case .enqueued = c.yield(Upload(actionID: actionID, entry: entry, path: path)) {
+            if case .enqueued = c.yield(upload) {
                 u.pending += 1
                 return true
             }
@@ -200,9 +221,13 @@ public final class RemoteTier: Sendable {
         }
     }
 
-    private func upload(_ u: Upload) async {
+    func upload(_ u: Upload) async {
         if Task.isCancelled {
             statistics.update { $0.uploadsDropped += 1 }
+            return
+        }
+        if let plan = u.manifest, let local = u.local {
+            await writeManifest(plan, actionID: u.actionID, local: local)
             return
         }
         let ok = await guarded("upload \(u.entry.outputID)") { () async throws -> Bool in

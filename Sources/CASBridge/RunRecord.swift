@@ -52,6 +52,10 @@ public struct RunRecord: Codable, Sendable, Equatable {
         public var manifestRecords: Int? = nil
         /// Remote hits served through the warm manifest.
         public var manifestHits: Int? = nil
+        /// Warm-manifest segments read.
+        public var segmentReads: Int? = nil
+        /// Warm-manifest segments uploaded.
+        public var segmentUploads: Int? = nil
         /// Latency of remote calls by operation.
         public var latency: [String: LatencyHistogram]? = nil
         /// Wire compression of blob transfers; `ratio` is raw bytes per wire byte.
@@ -78,6 +82,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
                 bytesUp: s.bytesUp, uploads: s.uploads, uploadsSkipped: s.uploadsSkipped,
                 uploadsDropped: s.uploadsDropped, breakerTrips: s.breakerTrips,
                 manifestRecords: s.manifestRecords, manifestHits: s.manifestHits,
+                segmentReads: s.segmentReads, segmentUploads: s.segmentUploads,
                 latency: s.remoteLatency.isEmpty ? nil : s.remoteLatency,
                 compression: s.remoteCompression.rawBytes > 0 ? s.remoteCompression : nil)
         }
@@ -99,6 +104,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
             if let m = r.manifestRecords, m > 0 {
                 line += ", warm manifest \(m) entries (\(r.manifestHits ?? 0) hits)"
             }
+            if let n = r.segmentReads, n > 0 { line += ", \(n) segments read" }
+            if let n = r.segmentUploads, n > 0 { line += ", \(n) segments written" }
             if let c = r.compression, c.compressedBlobs > 0 {
                 line += ", zstd \((c.ratio * 10).rounded() / 10)× on \(c.compressedBlobs) blobs"
             }

@@ -43,10 +43,28 @@ extension S3Store {
             counters.withLock { $0.add(raw: size, wire: size) }
             return ContentHash(bytes: bytes)
         }
+        guard let response = try await get(digest, size: size, downloadTo: path) else { return nil }
+        return try response.downloadHash ?? ContentHash(file: path)
+    }
+
+    public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
+        if let bytes = inlined.withLock({ $0.removeValue(forKey: digest) }), Int64(bytes.count) == size {
+            counters.withLock { $0.add(raw: size, wire: size) }
+            try sink.restart()
+            try bytes.withUnsafeBytes { try sink.write($0) }
+            return true
+        }
+        return try await get(digest, size: size, sink: sink) != nil
+    }
+
+    /// GETs blob `digest` into `path` or `sink`; nil if the bucket does not hold it.
+    private func get(
+        _ digest: Digest, size: Int64, downloadTo path: String? = nil, sink: (any BlobSink)? = nil
+    ) async throws -> HTTPClient.Response? {
         let key = location.key("cas", digest.hex)
         // Compressed objects carry the metadata marker, Content-Encoding, or both; the HTTP
         // client decodes either on the fly, so the file holds the plain content.
-        let response = try await send("GET", key: key, downloadTo: path)
+        let response = try await send("GET", key: key, downloadTo: path, sink: sink)
         switch response.status {
         case 200..<300: break
         case 404: return nil
@@ -57,7 +75,7 @@ extension S3Store {
             || Self.header(response, "content-encoding")?.lowercased() == "zstd"
         let wire = Int64(Self.header(response, "content-length") ?? "") ?? size
         counters.withLock { $0.add(raw: size, wire: marked ? wire : size) }
-        return try response.downloadHash ?? ContentHash(file: path)
+        return response
     }
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {

@@ -2,38 +2,86 @@
 /// them: stored in the remote so that the next run with an empty local store can fetch
 /// every blob it will need at once, ahead of the go command's requests.
 ///
-/// Stored as a blob (`CBGM` format: a 16-byte header — magic `CBGM`, version 1 as a
-/// little-endian UInt32, record count as a little-endian UInt64 — then 80-byte records:
-/// ActionID, OutputID, size and put time in nanoseconds, little-endian) whose entry is
-/// recorded under the synthetic ActionID `actionID(named:)`, like any other output.
+/// Small blobs are also packed into segments: blobs of the store holding the concatenated
+/// content of many outputs, so that a run fetches them in a few large reads instead of
+/// one request each. Every piece is still verified against its own OutputID.
+///
+/// Stored as a blob whose entry is recorded under the synthetic ActionID
+/// `actionID(named:)`, like any other output, in the `CBGM` format (integers little-endian):
+/// - version 2 (written): a 24-byte header (magic `CBGM`, version as UInt32, record count
+///   as UInt64, segment count as UInt32, 4 zero bytes), 40-byte segments (digest, size),
+///   then 96-byte records: ActionID, OutputID, size, put time in nanoseconds, segment
+///   index as UInt32 (`0xFFFFFFFF`: none), 4 zero bytes, offset in the segment;
+/// - version 1 (read): a 16-byte header (magic, version, record count), then 80-byte
+///   records without segments.
 public struct WarmManifest: Equatable, Sendable {
+    /// A blob holding the content of several outputs back to back.
+    public struct Segment: Equatable, Hashable, Sendable {
+        /// The segment's digest in the store.
+        public var digest: Digest
+        /// Its length in bytes.
+        public var size: Int64
+
+        /// Creates a segment.
+        public init(digest: Digest, size: Int64) {
+            self.digest = digest
+            self.size = size
+        }
+    }
+
+    /// Where a record's output lies in a segment.
+    public struct Placement: Equatable, Hashable, Sendable {
+        /// The index of the segment in `segments`.
+        public var segment: Int
+        /// The output's first byte in the segment.
+        public var offset: Int64
+
+        /// Creates a placement.
+        public init(segment: Int, offset: Int64) {
+            self.segment = segment
+            self.offset = offset
+        }
+    }
+
     /// One entry the go command used.
     public struct Record: Equatable, Sendable {
         /// The go command's ActionID.
         public var actionID: Digest
         /// What the action produced.
         public var entry: ActionEntry
+        /// Where the output lies in a segment, if it is packed.
+        public var placement: Placement?
 
         /// Creates a record.
-        public init(actionID: Digest, entry: ActionEntry) {
+        public init(actionID: Digest, entry: ActionEntry, placement: Placement? = nil) {
             self.actionID = actionID
             self.entry = entry
+            self.placement = placement
         }
     }
 
     static let magic: [UInt8] = Array("CBGM".utf8)
-    static let version: UInt32 = 1
-    static let headerSize = 16
-    static let recordSize = 80
+    static let version: UInt32 = 2
+    static let headerSize = 24
+    static let segmentSize = 40
+    static let recordSize = 96
+    static let headerSizeV1 = 16
+    static let recordSizeV1 = 80
+    static let noSegment = UInt32.max
+    /// The largest manifest a reader accepts.
+    public static let maxEncodedSize = headerSize + maxRecords * (recordSize + segmentSize)
     /// Manifests keep at most this many records (4 MB); older ones fall off the end.
     public static let maxRecords = 50_000
 
     /// The records, most important (earliest asked for) first.
     public var records: [Record]
+    /// The segments the records' placements refer to.
+    public var segments: [Segment] = []
 
-    /// Creates a manifest of `records`, keeping the first of any repeated ActionID and at
-    /// most `maxRecords`.
-    public init(_ records: [Record]) {
+    /// Creates a manifest of `records` and the `segments` their placements refer to,
+    /// keeping the first of any repeated ActionID and at most `maxRecords`.
+    public init(_ records: [Record], segments: [Segment] = []) {
+        self.segments = segments
         var seen = Set<Digest>()
         var kept: [Record] = []
         kept.reserveCapacity(min(records.count, WarmManifest.maxRecords))
@@ -49,58 +97,107 @@ public struct WarmManifest: Equatable, Sendable {
         SHA256.hash(Array("casbridge-go-manifest\u{0}\(name)".utf8))
     }
 
-    /// This run's records first, then those of `older` that this run did not use.
-    public func merged(with older: WarmManifest?) -> WarmManifest {
-        guard let older else { return self }
-        return WarmManifest(records + older.records)
-    }
-
-    /// The manifest in the `CBGM` format.
+    /// The manifest in the `CBGM` format (version 2).
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(WarmManifest.headerSize + records.count * WarmManifest.recordSize)
+        out.reserveCapacity(
+            WarmManifest.headerSize + segments.count * WarmManifest.segmentSize + records.count
+                * WarmManifest.recordSize)
         out += WarmManifest.magic
         appendLittleEndian(WarmManifest.version, to: &out)
         appendLittleEndian(UInt64(records.count), to: &out)
+        appendLittleEndian(UInt32(segments.count), to: &out)
+        appendLittleEndian(UInt32(0), to: &out)
+        for s in segments {
+            out += s.digest.bytes
+            appendLittleEndian(UInt64(bitPattern: s.size), to: &out)
+        }
         for r in records {
             out += r.actionID.bytes
             out += r.entry.outputID.bytes
             appendLittleEndian(UInt64(bitPattern: r.entry.size), to: &out)
             appendLittleEndian(UInt64(bitPattern: r.entry.time.nanoseconds), to: &out)
+            appendLittleEndian(r.placement.map { UInt32($0.segment) } ?? WarmManifest.noSegment, to: &out)
+            appendLittleEndian(UInt32(0), to: &out)
+            appendLittleEndian(UInt64(bitPattern: r.placement?.offset ?? 0), to: &out)
         }
         return out
     }
 
-    /// Decodes a manifest; throws naming what is wrong with `bytes`.
+    /// Decodes a manifest (version 1 or 2); throws naming what is wrong with `bytes`.
     public init(decoding bytes: [UInt8]) throws(CASError) {
-        guard bytes.count >= WarmManifest.headerSize, Array(bytes[0..<4]) == WarmManifest.magic else {
+        guard bytes.count >= WarmManifest.headerSizeV1, Array(bytes[0..<4]) == WarmManifest.magic else {
             throw CASError(.malformedInput, "warm manifest: not a CBGM manifest (\(bytes.count) bytes)")
         }
         let version = UInt32(truncatingIfNeeded: readLittleEndian(bytes, at: 4, count: 4))
-        guard version == WarmManifest.version else {
-            throw CASError(.malformedInput, "warm manifest: version \(version), this cacheprog reads version 1")
-        }
         let count = readLittleEndian(bytes, at: 8, count: 8)
-        guard count <= UInt64(WarmManifest.maxRecords),
-            bytes.count == WarmManifest.headerSize + Int(count) * WarmManifest.recordSize
+        guard count <= UInt64(WarmManifest.maxRecords) else {
+            throw CASError(.malformedInput, "warm manifest: \(count) records, more than \(WarmManifest.maxRecords)")
+        }
+        var segmentCount = 0
+        var base: Int
+        let recordSize: Int
+        switch version {
+        case 1:
+            base = WarmManifest.headerSizeV1
+            recordSize = WarmManifest.recordSizeV1
+        case 2:
+            guard bytes.count >= WarmManifest.headerSize else {
+                throw CASError(.malformedInput, "warm manifest: \(bytes.count) bytes hold no version 2 header")
+            }
+            segmentCount = Int(readLittleEndian(bytes, at: 16, count: 4))
+            base = WarmManifest.headerSize
+            recordSize = WarmManifest.recordSize
+        default:
+            throw CASError(.malformedInput, "warm manifest: version \(version), this cacheprog reads versions 1 and 2")
+        }
+        guard segmentCount <= WarmManifest.maxRecords,
+            bytes.count == base + segmentCount * WarmManifest.segmentSize + Int(count) * recordSize
         else {
-            throw CASError(.malformedInput, "warm manifest: \(bytes.count) bytes do not hold \(count) records")
+            throw CASError(
+                .malformedInput,
+                "warm manifest: \(bytes.count) bytes do not hold \(segmentCount) segments and \(count) records")
+        }
+        var segments: [Segment] = []
+        segments.reserveCapacity(segmentCount)
+        for i in 0..<segmentCount {
+            let size = Int64(bitPattern: readLittleEndian(bytes, at: base + 32, count: 8))
+            guard size >= 0 else { throw CASError(.malformedInput, "warm manifest: segment \(i) has size \(size)") }
+            segments.append(Segment(digest: Digest(bytes: bytes[base..<base + 32])!, size: size))
+            base += WarmManifest.segmentSize
         }
         var records: [Record] = []
         records.reserveCapacity(Int(count))
         for i in 0..<Int(count) {
-            let base = WarmManifest.headerSize + i * WarmManifest.recordSize
             let size = Int64(bitPattern: readLittleEndian(bytes, at: base + 64, count: 8))
             guard size >= 0 else { throw CASError(.malformedInput, "warm manifest: record \(i) has size \(size)") }
+            var placement: Placement? = nil
+            if version == 2 {
+                let segment = UInt32(truncatingIfNeeded: readLittleEndian(bytes, at: base + 80, count: 4))
+                let offset = Int64(bitPattern: readLittleEndian(bytes, at: base + 88, count: 8))
+                if segment != WarmManifest.noSegment {
+                    guard Int(segment) < segments.count, offset >= 0,
+                        offset <= segments[Int(segment)].size - size
+                    else {
+                        throw CASError(
+                            .malformedInput,
+                            "warm manifest: record \(i) lies outside its segment (\(segment) at \(offset))")
+                    }
+                    placement = Placement(segment: Int(segment), offset: offset)
+                }
+            }
             records.append(
                 Record(
                     actionID: Digest(bytes: bytes[base..<base + 32])!,
                     entry: ActionEntry(
                         outputID: Digest(bytes: bytes[base + 32..<base + 64])!, size: size,
                         time: Timestamp(
-                            nanoseconds: Int64(bitPattern: readLittleEndian(bytes, at: base + 72, count: 8))))))
+                            nanoseconds: Int64(bitPattern: readLittleEndian(bytes, at: base + 72, count: 8)))),
+                    placement: placement))
+            base += recordSize
         }
         self.records = records
+        self.segments = segments
     }
 }
 

@@ -5,40 +5,31 @@ import Glibc
 
 extension REAPIStore {
     /// Reads a blob through ByteStream.Read (`{instance}/blobs/{hash}/{size}`), streaming
-    /// the chunks into `path`. Returns false if the server does not hold the blob.
-    func streamRead(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
+    /// the chunks into `target`.
+    func streamRead(_ digest: Digest, size: Int64, to target: REAPIReadTarget) async throws -> ReadResult {
         let connection = try connection()
         var request = Google_Bytestream_ReadRequest()
         request.resourceName = endpoint.resource("blobs/\(digest.hex)/\(size)")
         let metadata = self.metadata
         do {
             return try await rpc("ByteStream.Read of \(digest)") { [request] options in
-                let fd: Int32
-                do {
-                    fd = try FileSystem.openEmptied(path)
-                } catch {
-                    throw CASError(.io, "cannot create \(path)", cause: error)
-                }
-                defer { close(fd) }
+                let writer = try target.open()
+                defer { writer.close() }
                 return try await connection.byteStream.read(request, metadata: metadata, options: options) {
                     response in
                     var received: Int64 = 0
-                    var hasher = SHA256()
                     for try await message in response.messages {
                         received += Int64(message.data.count)
                         guard received <= size else {
                             throw CASError(.digestMismatch, "the server sent more than \(size) bytes")
                         }
-                        try message.data.withUnsafeBytes { raw in
-                            try FileSystem.writeAll(fd, raw, path: path)
-                            hasher.update(raw)
-                        }
+                        try message.data.withUnsafeBytes { try writer.write($0) }
                     }
-                    return ContentHash(digest: hasher.finalize(), size: received)
+                    return .read(writer.close())
                 }
             }
         } catch let error as CASError where error.code == .notFound {
-            return nil
+            return .absent
         }
     }
 

@@ -45,17 +45,38 @@ extension REAPIStore {
     }
 
     public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
+        guard case .read(let hash) = try await read(digest, size: size, to: .file(path)) else { return nil }
+        return hash
+    }
+
+    public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
+        guard case .read = try await read(digest, size: size, to: .sink(sink)) else { return false }
+        return true
+    }
+
+    /// What a read found: nothing, or the blob (with its hash when it went to a file).
+    enum ReadResult {
+        case absent
+        case read(ContentHash?)
+    }
+
+    private func read(_ digest: Digest, size: Int64, to target: REAPIReadTarget) async throws -> ReadResult {
         learnSize(digest, size)
         if let data = inline.take(digest) {
-            return try Self.writeFile(path, data)
+            return .read(try target.deliver(data))
         }
         if digest == .empty && size == 0 {
-            return try Self.writeFile(path, Data())
+            return .read(try target.deliver(Data()))
         }
         if await fitsBatch(size) {
-            return try await batchRead(digest, size: size, into: path)
+            let limit = await batchLimit()
+            let data = try await reads.read(digest, size: size, limit: limit) { [self] blobs in
+                try await batchReadBlobs(blobs)
+            }
+            guard let data else { return .absent }
+            return .read(try target.deliver(data))
         }
-        return try await streamRead(digest, size: size, into: path)
+        return try await streamRead(digest, size: size, to: target)
     }
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
@@ -102,17 +123,6 @@ extension REAPIStore {
         }
     }
 
-    /// Reads a small blob through the store's `BatchReadCoalescer`, so that concurrent
-    /// reads share BatchReadBlobs calls.
-    private func batchRead(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
-        let limit = await batchLimit()
-        let data = try await reads.read(digest, size: size, limit: limit) { [self] blobs in
-            try await batchReadBlobs(blobs)
-        }
-        guard let data else { return nil }
-        return try Self.writeFile(path, data)
-    }
-
     /// One BatchReadBlobs call: each digest's bytes, nil if absent, or its own error.
     func batchReadBlobs(_ blobs: [(digest: Digest, size: Int64)]) async throws -> [Digest: BatchReadCoalescer.Answer] {
         let connection = try connection()
@@ -147,18 +157,4 @@ extension REAPIStore {
         return answers
     }
 
-    /// Writes `data` to a new file at `path` and returns its hash.
-    @discardableResult
-    static func writeFile(_ path: String, _ data: Data) throws -> ContentHash {
-        do {
-            let fd = try FileSystem.openEmptied(path)
-            defer { close(fd) }
-            return try data.withUnsafeBytes { raw in
-                try FileSystem.writeAll(fd, raw, path: path)
-                return ContentHash(bytes: raw)
-            }
-        } catch {
-            throw CASError(.io, "grpc: cannot write \(path)", cause: error)
-        }
-    }
 }

@@ -94,6 +94,9 @@ struct REAPIStoreTests {
             #expect(try await makeStore().missingBlobs(sized: [(digest, Int64(size))]).isEmpty)
             #expect(try await store.readBlob(digest, size: Int64(size), into: work.sub("out")))
             #expect(try Data(contentsOf: URL(fileURLWithPath: work.sub("out"))) == Data(blob))
+            let sink = CollectingSink()
+            #expect(try await store.readBlob(digest, size: Int64(size), to: sink))
+            #expect(sink.bytes == blob, "streamed to a sink through ByteStream")
             let absent = SHA256.hash(blob + [1])
             #expect(try await store.readBlob(absent, size: Int64(size + 1), into: work.sub("absent")) == false)
         }

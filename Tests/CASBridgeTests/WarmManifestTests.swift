@@ -14,34 +14,91 @@ struct WarmManifestTests {
                 time: Timestamp(nanoseconds: 1_700_000_000_000_000_000 + Int64(n))))
     }
 
-    @Test("encodes to the documented CBGM layout and decodes back")
+    @Test("encodes to the documented CBGM version 2 layout and decodes back")
     func roundTrip() throws {
-        let manifest = WarmManifest((1...3).map { Self.record($0) })
+        var records = (1...3).map { Self.record($0) }
+        records[1].placement = WarmManifest.Placement(segment: 0, offset: 500)
+        let segment = WarmManifest.Segment(digest: Digest(bytes: [UInt8](repeating: 7, count: 32))!, size: 3000)
+        let manifest = WarmManifest(records, segments: [segment])
         let bytes = manifest.encoded()
-        #expect(bytes.count == 16 + 3 * 80)
+        #expect(bytes.count == 24 + 40 + 3 * 96)
         #expect(Array(bytes[0..<4]) == Array("CBGM".utf8))
-        #expect(Array(bytes[4..<8]) == [1, 0, 0, 0])
+        #expect(Array(bytes[4..<8]) == [2, 0, 0, 0])
         #expect(Array(bytes[8..<16]) == [3, 0, 0, 0, 0, 0, 0, 0])
-        #expect(Array(bytes[16..<48]) == [UInt8](repeating: 1, count: 32), "ActionID first")
-        #expect(Array(bytes[48..<80]) == [UInt8](repeating: 101, count: 32), "then OutputID")
-        #expect(Array(bytes[80..<88]) == [0xE8, 0x03, 0, 0, 0, 0, 0, 0], "size 1000, little-endian")
+        #expect(Array(bytes[16..<20]) == [1, 0, 0, 0], "one segment")
+        #expect(Array(bytes[24..<56]) == [UInt8](repeating: 7, count: 32), "segment digest")
+        #expect(Array(bytes[56..<64]) == [0xB8, 0x0B, 0, 0, 0, 0, 0, 0], "segment size 3000")
+        let r0 = 64
+        #expect(Array(bytes[r0..<r0 + 32]) == [UInt8](repeating: 1, count: 32), "ActionID first")
+        #expect(Array(bytes[r0 + 32..<r0 + 64]) == [UInt8](repeating: 101, count: 32), "then OutputID")
+        #expect(Array(bytes[r0 + 64..<r0 + 72]) == [0xE8, 0x03, 0, 0, 0, 0, 0, 0], "size 1000, little-endian")
+        #expect(Array(bytes[r0 + 80..<r0 + 84]) == [0xFF, 0xFF, 0xFF, 0xFF], "not packed")
+        let r1 = r0 + 96
+        #expect(Array(bytes[r1 + 80..<r1 + 84]) == [0, 0, 0, 0], "segment 0")
+        #expect(Array(bytes[r1 + 88..<r1 + 96]) == [0xF4, 0x01, 0, 0, 0, 0, 0, 0], "at offset 500")
         #expect(try WarmManifest(decoding: bytes) == manifest)
     }
 
-    @Test("repeated ActionIDs keep their first place; a merge puts this run first and keeps the rest")
-    func mergeOrder() {
+    @Test("version 1 manifests (no segments) still decode")
+    func versionOne() throws {
+        let r = Self.record(4)
+        var bytes = Array("CBGM".utf8) + [1, 0, 0, 0] + [1, 0, 0, 0, 0, 0, 0, 0]
+        bytes += r.actionID.bytes + r.entry.outputID.bytes
+        withUnsafeBytes(of: r.entry.size.littleEndian) { bytes += $0 }
+        withUnsafeBytes(of: r.entry.time.nanoseconds.littleEndian) { bytes += $0 }
+        #expect(try WarmManifest(decoding: bytes) == WarmManifest([r]))
+    }
+
+    @Test("repeated ActionIDs keep their first place; a plan puts this run first and keeps the rest")
+    func planOrder() {
         let run = WarmManifest([Self.record(3), Self.record(1), Self.record(3, output: 9)])
         #expect(run.records.map(\.actionID) == [Self.record(3).actionID, Self.record(1).actionID])
         #expect(run.records[0].entry == Self.record(3).entry)
         let older = WarmManifest([Self.record(1), Self.record(2)])
-        let merged = run.merged(with: older)
-        #expect(merged.records.map(\.actionID) == [3, 1, 2].map { Self.record($0).actionID })
-        #expect(run.merged(with: nil) == run)
+        let plan = WarmManifest.plan(used: run.records, older: older)
+        #expect(plan.manifest.records.map(\.actionID) == [3, 1, 2].map { Self.record($0).actionID })
+    }
+
+    @Test("a plan packs this run's small outputs into segments in order and leaves large ones alone")
+    func planPacking() throws {
+        func record(_ n: UInt8, size: Int64) -> WarmManifest.Record {
+            var r = Self.record(n)
+            r.entry.size = size
+            return r
+        }
+        let mib: Int64 = 1 << 20
+        let used = [
+            record(1, size: 3 * mib / 2), record(2, size: mib), record(3, size: mib), record(4, size: mib),
+            record(5, size: mib), record(6, size: 10), record(7, size: 0),
+        ]
+        let plan = WarmManifest.plan(used: used, older: nil)
+        let placements = plan.manifest.records.map(\.placement)
+        #expect(placements[0] == nil, "larger than maxPackedSize")
+        #expect(placements[1] == .init(segment: 0, offset: 0))
+        #expect(placements[4] == .init(segment: 0, offset: 3 * mib))
+        #expect(placements[5] == nil && placements[6] == nil, "a one-output segment is not worth writing; empty outputs never")
+        #expect(plan.manifest.segments.count == 1 && plan.manifest.segments[0].size == 4 * mib)
+        #expect(plan.pending.count == 1 && plan.pending[0].pieces.count == 4)
+
+        // The next run used the same outputs but one: the segment is still mostly live and kept.
+        var written = plan.manifest
+        written.segments[0].digest = Digest(bytes: [UInt8](repeating: 42, count: 32))!
+        let next = WarmManifest.plan(used: Array(used.prefix(4)) + [record(8, size: 100), record(9, size: 100)], older: written)
+        #expect(next.manifest.segments.first == written.segments[0], "kept, first referenced first")
+        #expect(next.pending.count == 1 && next.pending[0].pieces.map(\.size) == [100, 100], "new outputs packed anew")
+        #expect(next.manifest.records.first { $0.actionID == used[4].actionID }?.placement?.segment == 0)
+
+        // A run that uses none of the segment's outputs and drops their records: rewritten away.
+        let dropped = written.removingSegments([0])
+        #expect(dropped.segments.isEmpty && dropped.records.allSatisfy { $0.placement == nil })
     }
 
     @Test("bad bytes are refused with a message saying what is wrong")
     func badInput() {
-        let good = WarmManifest([Self.record(1)]).encoded()
+        var placed = Self.record(1)
+        placed.placement = WarmManifest.Placement(segment: 0, offset: 0)
+        let segment = WarmManifest.Segment(digest: .empty, size: 1000)
+        let good = WarmManifest([placed], segments: [segment]).encoded()
         func message(_ bytes: [UInt8]) -> String {
             do {
                 _ = try WarmManifest(decoding: bytes)
@@ -50,14 +107,21 @@ struct WarmManifestTests {
                 return error.message
             }
         }
+        #expect(message(good) == "decoded")
         #expect(message(Array("nope".utf8)).contains("not a CBGM manifest"))
         var version = good
         version[4] = 7
         #expect(message(version).contains("version 7"))
-        #expect(message(Array(good.dropLast())).contains("do not hold 1 records"))
+        #expect(message(Array(good.dropLast())).contains("do not hold 1 segments and 1 records"))
         var negative = good
-        negative[16 + 71] = 0x80
+        negative[64 + 71] = 0x80
         #expect(message(negative).contains("has size"))
+        var outside = good
+        outside[64 + 88] = 1
+        #expect(message(outside).contains("lies outside its segment"))
+        var noSegment = good
+        noSegment[64 + 80] = 3
+        #expect(message(noSegment).contains("lies outside its segment"))
     }
 
     @Test("manifest names map to distinct synthetic ActionIDs")
@@ -103,6 +167,9 @@ struct WarmManifestTests {
         let written = try #require(remote.lookup(manifestID))
         let manifest = try WarmManifest(decoding: FileSystem.readFile(written.path))
         #expect(manifest.records.map(\.actionID) == actions.reversed(), "in the order the go command asked")
+        #expect(manifest.segments.count == 1, "the small outputs packed into one segment")
+        #expect(manifest.records.allSatisfy { $0.placement?.segment == 0 })
+        #expect(statsA.snapshot.segmentUploads == 1)
 
         // Run 2, empty local store: one get loads the manifest, and every blob arrives.
         let localB = try LocalStore(directory: dir.sub("b"))
@@ -119,8 +186,45 @@ struct WarmManifestTests {
             tierB.noteUse(action, try #require(await tierB.fetch(action, into: localB)).entry)
         }
         #expect(statsB.snapshot.manifestHits == 4)
+        #expect(statsB.snapshot.segmentReads == 1, "all three in one read")
         // It used exactly what the manifest leads with: nothing new to write.
         #expect(await tierB.drain(timeout: .seconds(10)) == 0)
         #expect(remote.lookup(manifestID)?.entry == written.entry)
+    }
+
+    @Test("a damaged segment is never served: its pieces are refused, counted and read on their own")
+    func damagedSegment() async throws {
+        let dir = try TemporaryDirectory("manifest")
+        let remote = try LocalStore(directory: dir.sub("remote"))
+        let actions = (1...3).map { Digest(bytes: [UInt8](repeating: $0, count: 32))! }
+        var entries: [ActionEntry] = []
+        for n in 1...3 { entries.append(try Self.put("output \(n)", action: UInt8(n), in: remote)) }
+        let localA = try LocalStore(directory: dir.sub("a"))
+        let tierA = RemoteTier(
+            store: remote, mode: .readwrite, statistics: HelperStatistics(), logger: Logger(label: "test"),
+            manifestName: "ci")
+        for action in actions { tierA.noteUse(action, try #require(await tierA.fetch(action, into: localA)).entry) }
+        #expect(await tierA.drain(timeout: .seconds(10)) == 0)
+        let written = try #require(remote.lookup(WarmManifest.actionID(named: "ci")))
+        let manifest = try WarmManifest(decoding: FileSystem.readFile(written.path))
+        let segment = try #require(manifest.segments.first)
+        // Flip one byte of the second output inside the stored segment.
+        var bytes = try FileSystem.readFile(remote.blobPath(segment.digest))
+        bytes[Int(entries[0].size) + 2] ^= 0x20
+        chmod(remote.blobPath(segment.digest), 0o644)
+        try FileSystem.writeFileAtomically(remote.blobPath(segment.digest), bytes)
+
+        let localB = try LocalStore(directory: dir.sub("b"))
+        let statsB = HelperStatistics()
+        let tierB = RemoteTier(
+            store: remote, mode: .readonly, statistics: statsB, logger: Logger(label: "test"), manifestName: "ci")
+        for (action, entry) in zip(actions, entries) {
+            let hit = try #require(await tierB.fetch(action, into: localB))
+            #expect(hit.entry == entry)
+            let (digest, _) = try FileSystem.hashFile(hit.path)
+            #expect(digest == entry.outputID, "what is served is the real output")
+        }
+        #expect(statsB.snapshot.corruptBlobs == 1 && statsB.snapshot.segmentReads == 1)
+        _ = await tierB.drain(timeout: .seconds(1))
     }
 }

@@ -26,11 +26,17 @@ public enum StoreConformance {
                 hash == ContentHash(digest: digest, size: Int64(size)),
                 "\(backend): a hashed read of \(size) bytes must report the hash of what it wrote")
             #expect(try Data(contentsOf: URL(fileURLWithPath: hashedTarget)) == Data(bytes))
+            let sink = CollectingSink()
+            #expect(try await store.readBlob(digest, size: Int64(size), to: sink))
+            #expect(sink.bytes == bytes, "\(backend): a streamed read of \(size) bytes must deliver them in order")
         }
         let absent = SHA256.hash(Array("absent \(UUID())".utf8))
         #expect(try await store.missingBlobs([absent]) == [absent])
         #expect(try await store.readBlob(absent, size: 10, into: work.sub("absent")) == false)
         #expect(try await store.readBlobHashed(absent, size: 10, into: work.sub("absent-hashed")) == nil)
+        let untouched = CollectingSink()
+        #expect(try await store.readBlob(absent, size: 10, to: untouched) == false)
+        #expect(untouched.bytes.isEmpty)
     }
 
     /// Action entries round-trip with their time; a later record replaces an earlier one.
@@ -57,5 +63,25 @@ public enum StoreConformance {
         try await store.record(
             ActionEntry(outputID: otherDigest, size: Int64(other.count), time: entry.time), for: actionID)
         #expect(try await store.entry(for: actionID)?.outputID == otherDigest)
+    }
+}
+
+/// A sink that keeps what it is given (the last attempt's bytes).
+public final class CollectingSink: BlobSink, @unchecked Sendable {
+    /// The bytes delivered since the last restart.
+    public private(set) var bytes: [UInt8] = []
+    /// How many attempts started.
+    public private(set) var restarts = 0
+
+    /// Creates an empty sink.
+    public init() {}
+
+    public func restart() throws {
+        bytes = []
+        restarts += 1
+    }
+
+    public func write(_ piece: UnsafeRawBufferPointer) throws {
+        bytes += piece
     }
 }

@@ -1,0 +1,114 @@
+import Glibc
+
+/// Takes a segment's bytes as they arrive and stores the outputs it was asked for in the
+/// local store, each verified against its OutputID on its own: a damaged piece is
+/// counted and dropped, never published.
+///
+/// Used by one read at a time (the store's delivering thread); `finish()` afterwards.
+final class SegmentSplitter: BlobSink, @unchecked Sendable {
+    /// An output at `offset` in the segment.
+    struct Piece: Sendable {
+        var offset: Int64
+        var entry: ActionEntry
+    }
+
+    private let local: LocalStore
+    private let pieces: [Piece]
+    private var next = 0
+    private var position: Int64 = 0
+    private var current: LocalStore.TempFile?
+    private var hasher: SHA256?
+    private var done = Set<Digest>()
+
+    /// Outputs published so far.
+    private(set) var published: [Digest] = []
+    /// Their bytes.
+    private(set) var publishedBytes: Int64 = 0
+    /// Outputs whose bytes did not hash to their OutputID.
+    private(set) var corrupt: [Digest] = []
+
+    /// Creates a splitter of `pieces` (sorted by offset; overlapping ones and repeats dropped).
+    init(pieces: [Piece], local: LocalStore) {
+        var kept: [Piece] = []
+        var end: Int64 = 0
+        var seen = Set<Digest>()
+        for p in pieces.sorted(by: { $0.offset < $1.offset })
+        where p.offset >= end && p.entry.size > 0 && seen.insert(p.entry.outputID).inserted {
+            kept.append(p)
+            end = p.offset + p.entry.size
+        }
+        self.pieces = kept
+        self.local = local
+    }
+
+    func restart() throws {
+        discardCurrent()
+        next = 0
+        position = 0
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var rest = bytes
+        while !rest.isEmpty {
+            guard next < pieces.count else { return }
+            let piece = pieces[next]
+            if position < piece.offset {
+                let skip = Int(min(Int64(rest.count), piece.offset - position))
+                rest = UnsafeRawBufferPointer(rebasing: rest[skip...])
+                position += Int64(skip)
+                continue
+            }
+            let take = Int(min(Int64(rest.count), piece.offset + piece.entry.size - position))
+            let chunk = UnsafeRawBufferPointer(rebasing: rest[..<take])
+            if !done.contains(piece.entry.outputID) {
+                if position == piece.offset {
+                    current = try local.makeTempFile(for: piece.entry.outputID)
+                    hasher = SHA256()
+                }
+                if let current {
+                    try FileSystem.writeAll(current.fd, chunk, path: current.path)
+                    hasher?.update(chunk)
+                }
+            }
+            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
+            position += Int64(take)
+            if position == piece.offset + piece.entry.size {
+                try finishPiece(piece)
+                next += 1
+            }
+        }
+    }
+
+    /// Removes a partly written piece (the segment ended early or failed).
+    func finish() {
+        discardCurrent()
+    }
+
+    private func finishPiece(_ piece: Piece) throws {
+        guard let temp = current else { return }
+        current = nil
+        close(temp.fd)
+        let entry = piece.entry
+        guard hasher.take()?.finalize() == entry.outputID else {
+            unlink(temp.path)
+            corrupt.append(entry.outputID)
+            return
+        }
+        do {
+            try local.publish(temp: temp.path, digest: entry.outputID, size: entry.size, actionID: nil, time: entry.time)
+        } catch {
+            unlink(temp.path)
+            throw error
+        }
+        done.insert(entry.outputID)
+        published.append(entry.outputID)
+        publishedBytes += entry.size
+    }
+
+    private func discardCurrent() {
+        guard let temp = current else { return }
+        current = nil
+        close(temp.fd)
+        unlink(temp.path)
+    }
+}
