@@ -61,6 +61,7 @@ use_tmpfs_gotmpdir() {
 # One timed `go build std` from an empty local store and GOCACHE in the new directory $2, through the helper
 # ($bin; $go and now() come from the script) with remote $1 whose server is process $3. Prints
 # "wall helper-cpu server-cpu fs-probe" in seconds; the run's stats JSON is $2/stats.json.
+# HELPER_PREFIX="perf record -g -o FILE -- " runs the helper under a profiler (or any wrapper).
 timed_remote_run() {
     local url=$1 dir=$2 pid=$3 probe t0 t1 s0 s1
     mkdir -p "$dir"
@@ -68,7 +69,7 @@ timed_remote_run() {
     s0=$(cpu_seconds "$pid")
     sync  # no write-back of the previous run's files during this one
     t0=$(now)
-    GOCACHE=$dir/gocache GOCACHEPROG="/usr/bin/time -f %U+%S -o $dir/helper-cpu $bin --dir $dir/store --remote $url" \
+    GOCACHE=$dir/gocache GOCACHEPROG="/usr/bin/time -f %U+%S -o $dir/helper-cpu ${HELPER_PREFIX:-}$bin --dir $dir/store --remote $url" \
         CASBRIDGE_STATS_FILE=$dir/stats.json $go build std
     t1=$(now)
     s1=$(cpu_seconds "$pid")

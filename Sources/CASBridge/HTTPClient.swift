@@ -1,8 +1,15 @@
+import Glibc
+import Synchronization
+
 /// An HTTP/1.1 and HTTP/2 client over libcurl.
 ///
-/// All requests of a client run on one dedicated thread driving a curl multi handle, so
-/// they proceed concurrently and reuse kept-alive connections from the multi handle's
-/// pool (up to 32 per host); blocking curl calls never run on the Swift concurrency pool.
+/// Requests run on dedicated threads (one per core, at most four, started on first use),
+/// each driving a curl multi handle, so they proceed concurrently and reuse kept-alive
+/// connections from the handles' pools (up to 32 per host in all). A request goes to the thread
+/// with the fewest requests in flight (the first when idle, so sequential requests share
+/// one connection), so concurrent downloads are decoded, hashed and written on more than
+/// one core.
+/// Blocking curl calls never run on the Swift concurrency pool.
 /// TLS certificates are verified unless `Options.insecure`.
 ///
 /// Messages of thrown errors name the method and URL as given: pass URLs without
@@ -10,16 +17,32 @@
 public final class HTTPClient: Sendable {
     /// The client's settings.
     public let options: Options
-    let loop: CurlLoop
+    let loops: [CurlLoop]
+    private let inFlight: Mutex<[Int]>
 
     /// Creates a client; throws when libcurl cannot be loaded.
     public init(options: Options) throws(CASError) {
         self.options = options
-        loop = try CurlLoop()
+        let threads = min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        var loops: [CurlLoop] = []
+        for _ in 0..<threads { loops.append(try CurlLoop(maxConnectionsPerHost: 32 / threads)) }
+        self.loops = loops
+        inFlight = Mutex([Int](repeating: 0, count: loops.count))
+    }
+
+    /// Runs `transfer` on the least busy thread.
+    private func perform(_ transfer: CurlTransfer) async throws -> Response {
+        let index = inFlight.withLock { counts in
+            let i = counts.indices.min { counts[$0] < counts[$1] }!
+            counts[i] += 1
+            return i
+        }
+        defer { inFlight.withLock { $0[index] -= 1 } }
+        return try await loops[index].perform(transfer)
     }
 
     deinit {
-        loop.shutdown()
+        for loop in loops { loop.shutdown() }
     }
 
     /// Sends one request. With `downloadTo`, a 2xx body is streamed into that file (never
@@ -47,7 +70,7 @@ public final class HTTPClient: Sendable {
                 download: CurlTransfer.Download(path: downloadTo, sink: sink, zstdMarker: zstdMarker),
                 options: options)
             do {
-                let response = try await loop.perform(transfer)
+                let response = try await perform(transfer)
                 if last || !HTTPClient.retryable(status: response.status) { return response }
             } catch let failure as CurlFailure {
                 if last || !failure.retryable { throw failure.error }

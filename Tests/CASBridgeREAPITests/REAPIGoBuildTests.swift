@@ -52,6 +52,7 @@ struct REAPIGoBuildTests {
         let report = try stats("warm")
         #expect((report["remoteHits"] as? Int ?? 0) > 0, "\(report)")
         #expect(((report["remote"] as? [String: Any])?["manifestHits"] as? Int ?? 0) >= 4, "warm manifest: \(report)")
+        #expect(((report["remote"] as? [String: Any])?["segmentReads"] as? Int ?? 0) >= 1, "segments: \(report)")
     }
 
     @Test("the server stopped in the middle of a build: the build still succeeds")

@@ -58,6 +58,7 @@ struct HTTPRemoteTests {
         let warm = s["remote"] as? [String: Any]
         #expect((warm?["manifestRecords"] as? Int ?? 0) >= 4, "\(s)")
         #expect((warm?["manifestHits"] as? Int ?? 0) >= 4, "\(s)")
+        #expect((warm?["segmentReads"] as? Int ?? 0) >= 1, "small outputs come in segments: \(s)")
 
         // Overwrite every blob nginx holds with same-sized garbage.
         var corrupted = 0

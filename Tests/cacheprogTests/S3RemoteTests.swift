@@ -89,6 +89,7 @@ struct S3RemoteTests {
         let s = try stats("second")
         #expect((s["remoteHits"] as? Int ?? 0) >= 4, "\(s)")
         #expect(((s["remote"] as? [String: Any])?["manifestHits"] as? Int ?? 0) >= 4, "the warm manifest: \(s)")
+        #expect(((s["remote"] as? [String: Any])?["segmentReads"] as? Int ?? 0) >= 1, "segments: \(s)")
         let run = try ProcessRunner.run([work.sub("second")])
         #expect(run.stdout.contains("fixture says 42"))
 
