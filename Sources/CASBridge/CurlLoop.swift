@@ -2,7 +2,7 @@ internal import CCurl
 import Glibc
 import Synchronization
 
-/// A curl multi handle driven by one dedicated thread: every transfer of a client runs
+/// A curl multi handle driven by one dedicated thread: the transfers `HTTPClient` gives it run
 /// there, concurrently, over the multi handle's shared pool of kept-alive connections.
 /// Blocking curl work never runs on the Swift concurrency pool.
 final class CurlLoop: @unchecked Sendable {

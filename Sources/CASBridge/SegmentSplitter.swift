@@ -95,7 +95,8 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
             return
         }
         do {
-            try local.publish(temp: temp.path, digest: entry.outputID, size: entry.size, actionID: nil, time: entry.time)
+            try local.publish(
+                temp: temp.path, digest: entry.outputID, size: entry.size, actionID: nil, time: entry.time)
         } catch {
             unlink(temp.path)
             throw error

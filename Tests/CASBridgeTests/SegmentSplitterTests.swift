@@ -1,6 +1,7 @@
-@testable import CASBridge
 import CASBridgeTestSupport
 import Testing
+
+@testable import CASBridge
 
 @Suite("SegmentSplitter")
 struct SegmentSplitterTests {
@@ -21,7 +22,9 @@ struct SegmentSplitterTests {
         splitter.finish()
     }
 
-    @Test("stores each asked-for piece, verified, whatever the chunking; skips gaps and pieces not asked for", arguments: [1, 3, 7, 1000])
+    @Test(
+        "stores each asked-for piece, verified, whatever the chunking; skips gaps and pieces not asked for",
+        arguments: [1, 3, 7, 1000])
     func splits(chunk: Int) throws {
         let dir = try TemporaryDirectory("splitter")
         let local = try LocalStore(directory: dir.sub("store"))

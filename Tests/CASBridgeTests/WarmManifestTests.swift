@@ -76,17 +76,31 @@ struct WarmManifestTests {
         #expect(placements[0] == nil, "larger than maxPackedSize")
         #expect(placements[1] == .init(segment: 0, offset: 0))
         #expect(placements[4] == .init(segment: 0, offset: 3 * mib))
-        #expect(placements[5] == nil && placements[6] == nil, "a one-output segment is not worth writing; empty outputs never")
+        #expect(
+            placements[5] == nil && placements[6] == nil,
+            "a one-output segment is not worth writing; empty outputs never")
         #expect(plan.manifest.segments.count == 1 && plan.manifest.segments[0].size == 4 * mib)
         #expect(plan.pending.count == 1 && plan.pending[0].pieces.count == 4)
 
         // The next run used the same outputs but one: the segment is still mostly live and kept.
         var written = plan.manifest
         written.segments[0].digest = Digest(bytes: [UInt8](repeating: 42, count: 32))!
-        let next = WarmManifest.plan(used: Array(used.prefix(4)) + [record(8, size: 100), record(9, size: 100)], older: written)
+        let next = WarmManifest.plan(
+            used: Array(used.prefix(4)) + [record(8, size: 100), record(9, size: 100)], older: written)
         #expect(next.manifest.segments.first == written.segments[0], "kept, first referenced first")
         #expect(next.pending.count == 1 && next.pending[0].pieces.map(\.size) == [100, 100], "new outputs packed anew")
         #expect(next.manifest.records.first { $0.actionID == used[4].actionID }?.placement?.segment == 0)
+
+        // The same actions now produce other outputs: the old segment is dead and not kept.
+        let rebuilt = (2...5).map { n -> WarmManifest.Record in
+            var r = record(UInt8(n), size: 1000)
+            r.entry.outputID = Digest(bytes: [UInt8](repeating: UInt8(n) &+ 50, count: 32))!
+            return r
+        }
+        let replaced = WarmManifest.plan(used: rebuilt, older: written)
+        #expect(!replaced.manifest.segments.contains(written.segments[0]))
+        #expect(
+            replaced.pending.count == 1 && replaced.pending[0].pieces.map(\.outputID) == rebuilt.map(\.entry.outputID))
 
         // A run that uses none of the segment's outputs and drops their records: rewritten away.
         let dropped = written.removingSegments([0])
