@@ -169,7 +169,7 @@ extension RemoteTier {
     /// loaded one already starts with exactly the entries this run used (order within them
     /// aside) and needs no new segment. Nothing is written when the old manifest did not
     /// finish loading: a partial view must not replace it.
-    func enqueueManifest() {
+    func enqueueManifest(segmentDeadline: ContinuousClock.Instant) {
         guard mode == .readwrite, let name = manifestName else { return }
         let (plan, local): (WarmManifest.Plan?, LocalStore?) = warm.withLock { w in
             guard w.loadFinished, !w.used.isEmpty else { return (nil, nil) }
@@ -182,25 +182,38 @@ extension RemoteTier {
             return (plan, w.local)
         }
         guard let plan, let local else { return }
-        enqueue(Upload(actionID: WarmManifest.actionID(named: name), manifest: plan, local: local))
+        enqueue(
+            Upload(
+                actionID: WarmManifest.actionID(named: name), manifest: plan, local: local,
+                segmentDeadline: segmentDeadline))
     }
 
-    /// Writes the plan's new segments (those that fail are left out of the manifest), then
-    /// the manifest itself.
-    func writeManifest(_ plan: WarmManifest.Plan, actionID: Digest, local: LocalStore) async {
+    /// Writes the plan's new segments, then the manifest itself. Segments that fail, or are
+    /// not stored by `segmentDeadline` (half of close's budget: a slow link must not cost
+    /// the manifest), are left out of it.
+    func writeManifest(
+        _ plan: WarmManifest.Plan, actionID: Digest, local: LocalStore, segmentDeadline: ContinuousClock.Instant
+    ) async {
         var manifest = plan.manifest
-        let written = await withTaskGroup(of: (Int, WarmManifest.Segment?).self) { group in
-            var running = 0
-            var written: [Int: WarmManifest.Segment] = [:]
-            for pending in plan.pending {
-                if running >= maxConcurrentUploads, let (i, s) = await group.next() {
-                    written[i] = s
-                    running -= 1
-                }
-                group.addTask { [self] in (pending.index, await self.writeSegment(pending.pieces, local: local)) }
-                running += 1
+        let written = await withTaskGroup(of: (Int, WarmManifest.Segment?)?.self) { group in
+            group.addTask {
+                try? await Task.sleep(until: segmentDeadline)
+                return nil
             }
-            for await (i, s) in group { written[i] = s }
+            var written: [Int: WarmManifest.Segment] = [:]
+            var queue = plan.pending[...]
+            var running = 0
+            while true {
+                while running < maxConcurrentUploads, let pending = queue.popFirst() {
+                    group.addTask { [self] in (pending.index, await self.writeSegment(pending.pieces, local: local)) }
+                    running += 1
+                }
+                guard running > 0, let result = await group.next() else { break }
+                guard let (i, segment) = result else { break }  // the deadline passed
+                written[i] = segment
+                running -= 1
+            }
+            group.cancelAll()
             return written
         }
         var failed = Set<Int>()

@@ -23,6 +23,8 @@ public final class RemoteTier: Sendable {
         /// A warm manifest to write (its segments first) instead of a blob.
         var manifest: WarmManifest.Plan?
         var local: LocalStore?
+        /// When segments still being written are given up, so the manifest gets written.
+        var segmentDeadline = ContinuousClock.now
 
         init(actionID: Digest, entry: ActionEntry, path: String) {
             self.actionID = actionID
@@ -30,8 +32,10 @@ public final class RemoteTier: Sendable {
             self.path = path
         }
 
-        init(actionID: Digest, manifest: WarmManifest.Plan, local: LocalStore) {
+        init(actionID: Digest, manifest: WarmManifest.Plan, local: LocalStore, segmentDeadline: ContinuousClock.Instant)
+        {
             self.actionID = actionID
+            self.segmentDeadline = segmentDeadline
             entry = ActionEntry(outputID: .empty, size: 0, time: Timestamp(nanoseconds: 0))
             path = ""
             self.manifest = manifest
@@ -227,7 +231,7 @@ public final class RemoteTier: Sendable {
             return
         }
         if let plan = u.manifest, let local = u.local {
-            await writeManifest(plan, actionID: u.actionID, local: local)
+            await writeManifest(plan, actionID: u.actionID, local: local, segmentDeadline: u.segmentDeadline)
             return
         }
         let ok = await guarded("upload \(u.entry.outputID)") { () async throws -> Bool in
@@ -252,7 +256,7 @@ public final class RemoteTier: Sendable {
     /// Returns how many were still pending when the time ran out.
     public func drain(timeout: Duration) async -> Int {
         stopPrefetching()
-        enqueueManifest()
+        enqueueManifest(segmentDeadline: .now + timeout / 2)
         let consumer: Task<Void, Never>? = uploads.withLock { u in
             u.continuation?.finish()
             u.continuation = nil

@@ -241,4 +241,49 @@ struct WarmManifestTests {
         #expect(statsB.snapshot.corruptBlobs == 1 && statsB.snapshot.segmentReads == 1)
         _ = await tierB.drain(timeout: .seconds(1))
     }
+
+    /// A store whose uploads of `slowSize` bytes take a minute (cancellable).
+    final class SlowUploads: CacheStore {
+        let inner: LocalStore
+        let slowSize: Int64
+        var name: String { "slow" }
+        init(_ inner: LocalStore, slowSize: Int64) {
+            self.inner = inner
+            self.slowSize = slowSize
+        }
+        func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> { try await inner.missingBlobs(digests) }
+        func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+            try await inner.readBlob(digest, size: size, into: path)
+        }
+        func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
+            if size == slowSize { try await Task.sleep(for: .seconds(60)) }
+            try await inner.writeBlob(digest, size: size, from: path)
+        }
+        func entry(for actionID: Digest) async throws -> ActionEntry? { try await inner.entry(for: actionID) }
+        func record(_ entry: ActionEntry, for actionID: Digest) async throws {
+            try inner.record(entry, for: actionID)
+        }
+    }
+
+    @Test("segments not stored by half of close's budget are left out; the manifest is still written")
+    func slowSegments() async throws {
+        let dir = try TemporaryDirectory("manifest")
+        let backing = try LocalStore(directory: dir.sub("remote"))
+        let actions = (1...3).map { Digest(bytes: [UInt8](repeating: $0, count: 32))! }
+        var entries: [ActionEntry] = []
+        for n in 1...3 { entries.append(try Self.put("output \(n)", action: UInt8(n), in: backing)) }
+        let remote = SlowUploads(backing, slowSize: entries.reduce(0) { $0 + $1.size })
+        let local = try LocalStore(directory: dir.sub("a"))
+        let tier = RemoteTier(
+            store: remote, mode: .readwrite, statistics: HelperStatistics(), logger: Logger(label: "test"),
+            manifestName: "ci")
+        for action in actions { tier.noteUse(action, try #require(await tier.fetch(action, into: local)).entry) }
+        let started = ContinuousClock.now
+        #expect(await tier.drain(timeout: .seconds(3)) == 0, "the manifest made it")
+        #expect(ContinuousClock.now - started < .seconds(3))
+        let written = try #require(backing.lookup(WarmManifest.actionID(named: "ci")))
+        let manifest = try WarmManifest(decoding: FileSystem.readFile(written.path))
+        #expect(manifest.records.map(\.actionID) == actions)
+        #expect(manifest.segments.isEmpty && manifest.records.allSatisfy { $0.placement == nil })
+    }
 }
