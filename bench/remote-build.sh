@@ -97,7 +97,8 @@ echo
 
 # Populate: the built-in cache and the remote (through a throw-away local store).
 GOCACHE=$work/gc-builtin $go build std
-GOCACHE=$work/gc-populate GOCACHEPROG="$bin --dir $work/store-populate --remote $remote_url" $go build std
+GOCACHE=$work/gc-populate GOCACHEPROG="$bin --dir $work/store-populate --remote $remote_url" CASBRIDGE_UPLOAD_TIMEOUT=600s \
+    $go build std
 echo "remote populated: $(CASBRIDGE_DIR=$work/store-populate $bin stats 2>/dev/null | tail -1 || true)"
 settle_fs "$work/settle"
 
