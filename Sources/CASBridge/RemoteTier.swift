@@ -226,10 +226,8 @@ public final class RemoteTier: Sendable {
     }
 
     func upload(_ u: Upload) async {
-        if Task.isCancelled {
-            statistics.update { $0.uploadsDropped += 1 }
-            return
-        }
+        // Uploads cancelled by close's deadline are counted by `drain`.
+        if Task.isCancelled { return }
         if let plan = u.manifest, let local = u.local {
             await writeManifest(plan, actionID: u.actionID, local: local, segmentDeadline: u.segmentDeadline)
             return
@@ -248,7 +246,7 @@ public final class RemoteTier: Sendable {
             try await store.record(u.entry, for: u.actionID)
             return true
         }
-        if ok != true { statistics.update { $0.uploadsDropped += 1 } }
+        if ok != true && !Task.isCancelled { statistics.update { $0.uploadsDropped += 1 } }
     }
 
     /// Stops prefetching, queues the warm manifest's upload (read-write mode), stops
@@ -263,7 +261,8 @@ public final class RemoteTier: Sendable {
             return u.consumer
         }
         guard let consumer else { return 0 }
-        let finished = await withTaskGroup(of: Bool.self) { group in
+        // nil when every upload finished in time, else how many were pending at the deadline.
+        let left: Int? = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await consumer.value
                 return true
@@ -272,13 +271,17 @@ public final class RemoteTier: Sendable {
                 try? await Task.sleep(for: timeout)
                 return false
             }
-            let first = await group.next() ?? false
+            let finished = await group.next() ?? false
+            var left: Int? = nil
+            if !finished {
+                // Cancelled uploads end, so the wait for the consumer's task ends too.
+                left = uploads.withLock { $0.pending }
+                consumer.cancel()
+            }
             group.cancelAll()
-            return first
+            return left
         }
-        if finished { return 0 }
-        consumer.cancel()
-        let left = uploads.withLock { $0.pending }
+        guard let left else { return 0 }
         statistics.update { $0.uploadsDropped += left }
         return left
     }

@@ -242,7 +242,7 @@ struct WarmManifestTests {
         _ = await tierB.drain(timeout: .seconds(1))
     }
 
-    /// A store whose uploads of `slowSize` bytes take a minute (cancellable).
+    /// A store whose uploads of `slowSize` bytes take ten minutes (cancellable).
     final class SlowUploads: CacheStore {
         let inner: LocalStore
         let slowSize: Int64
@@ -256,7 +256,7 @@ struct WarmManifestTests {
             try await inner.readBlob(digest, size: size, into: path)
         }
         func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
-            if size == slowSize { try await Task.sleep(for: .seconds(60)) }
+            if size == slowSize { try await Task.sleep(for: .seconds(600)) }
             try await inner.writeBlob(digest, size: size, from: path)
         }
         func entry(for actionID: Digest) async throws -> ActionEntry? { try await inner.entry(for: actionID) }
@@ -278,12 +278,30 @@ struct WarmManifestTests {
             store: remote, mode: .readwrite, statistics: HelperStatistics(), logger: Logger(label: "test"),
             manifestName: "ci")
         for action in actions { tier.noteUse(action, try #require(await tier.fetch(action, into: local)).entry) }
-        let started = ContinuousClock.now
-        #expect(await tier.drain(timeout: .seconds(3)) == 0, "the manifest made it")
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Segments get half of the 40 s: the hung upload is given up after 20 s, well before close's own deadline.
+        #expect(await tier.drain(timeout: .seconds(40)) == 0, "the manifest made it")
         let written = try #require(backing.lookup(WarmManifest.actionID(named: "ci")))
         let manifest = try WarmManifest(decoding: FileSystem.readFile(written.path))
         #expect(manifest.records.map(\.actionID) == actions)
         #expect(manifest.segments.isEmpty && manifest.records.allSatisfy { $0.placement == nil })
+    }
+
+    @Test("close's upload deadline holds even when an upload hangs: the upload is dropped and counted")
+    func hungUpload() async throws {
+        let dir = try TemporaryDirectory("manifest")
+        let backing = try LocalStore(directory: dir.sub("remote"))
+        let local = try LocalStore(directory: dir.sub("a"))
+        let entry = try Self.put("a put that never lands", action: 9, in: local)
+        let stats = HelperStatistics()
+        let tier = RemoteTier(
+            store: SlowUploads(backing, slowSize: entry.size), mode: .readwrite, statistics: stats,
+            logger: Logger(label: "test"), manifestName: nil)
+        tier.enqueueUpload(
+            actionID: Digest(bytes: [UInt8](repeating: 9, count: 32))!, entry: entry,
+            path: local.blobPath(entry.outputID))
+        let started = ContinuousClock.now
+        #expect(await tier.drain(timeout: .seconds(2)) == 1)
+        #expect(ContinuousClock.now - started < .seconds(300), "not the upload's ten minutes")
+        #expect(stats.snapshot.uploadsDropped == 1 && !backing.hasBlob(entry.outputID))
     }
 }
