@@ -55,13 +55,17 @@ public final class RemoteTier: Sendable {
     public let manifestName: String?
     /// How many blobs the prefetcher downloads at once.
     public let prefetchConcurrency: Int
+    /// At most this long for writing warm-manifest segments at close (always at most half
+    /// of close's budget).
+    public let segmentTimeLimit: Duration?
 
     /// Creates a tier over `store`.
     public init(
         store: any CacheStore, mode: RemoteMode, statistics: HelperStatistics, logger: Logger,
         breaker: CircuitBreaker = CircuitBreaker(), maxConcurrentUploads: Int = 4, maxQueuedUploads: Int = 4096,
-        manifestName: String? = "default", prefetchConcurrency: Int = 32
+        manifestName: String? = "default", prefetchConcurrency: Int = 32, segmentTimeLimit: Duration? = nil
     ) {
+        self.segmentTimeLimit = segmentTimeLimit
         self.manifestName = manifestName
         self.prefetchConcurrency = max(1, prefetchConcurrency)
         self.store = store
@@ -254,7 +258,7 @@ public final class RemoteTier: Sendable {
     /// Returns how many were still pending when the time ran out.
     public func drain(timeout: Duration) async -> Int {
         stopPrefetching()
-        enqueueManifest(segmentDeadline: .now + timeout / 2)
+        enqueueManifest(segmentDeadline: .now + min(timeout / 2, segmentTimeLimit ?? timeout))
         let consumer: Task<Void, Never>? = uploads.withLock { u in
             u.continuation?.finish()
             u.continuation = nil

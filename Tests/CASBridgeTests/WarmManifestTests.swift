@@ -265,7 +265,7 @@ struct WarmManifestTests {
         }
     }
 
-    @Test("segments not stored by half of close's budget are left out; the manifest is still written")
+    @Test("segments not stored in their share of close's budget are left out; the manifest is still written")
     func slowSegments() async throws {
         let dir = try TemporaryDirectory("manifest")
         let backing = try LocalStore(directory: dir.sub("remote"))
@@ -276,10 +276,10 @@ struct WarmManifestTests {
         let local = try LocalStore(directory: dir.sub("a"))
         let tier = RemoteTier(
             store: remote, mode: .readwrite, statistics: HelperStatistics(), logger: Logger(label: "test"),
-            manifestName: "ci")
+            manifestName: "ci", segmentTimeLimit: .seconds(1))
         for action in actions { tier.noteUse(action, try #require(await tier.fetch(action, into: local)).entry) }
-        // Segments get half of the 40 s: the hung upload is given up after 20 s, well before close's own deadline.
-        #expect(await tier.drain(timeout: .seconds(40)) == 0, "the manifest made it")
+        // The hung segment is given up after 1 s, long before close's own deadline.
+        #expect(await tier.drain(timeout: .seconds(3600)) == 0, "the manifest made it")
         let written = try #require(backing.lookup(WarmManifest.actionID(named: "ci")))
         let manifest = try WarmManifest(decoding: FileSystem.readFile(written.path))
         #expect(manifest.records.map(\.actionID) == actions)
@@ -299,9 +299,8 @@ struct WarmManifestTests {
         tier.enqueueUpload(
             actionID: Digest(bytes: [UInt8](repeating: 9, count: 32))!, entry: entry,
             path: local.blobPath(entry.outputID))
-        let started = ContinuousClock.now
+        // Before the fix close waited out the upload's ten minutes, which then landed: 0 dropped.
         #expect(await tier.drain(timeout: .seconds(2)) == 1)
-        #expect(ContinuousClock.now - started < .seconds(300), "not the upload's ten minutes")
         #expect(stats.snapshot.uploadsDropped == 1 && !backing.hasBlob(entry.outputID))
     }
 }
