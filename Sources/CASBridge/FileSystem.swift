@@ -209,16 +209,6 @@ extension FileSystem {
         defer { close(input) }
         let output = try openEmptied(to)
         defer { close(output) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(input, buffer.baseAddress!, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("read \(from)", errno: errno)
-            }
-            if n == 0 { return }
-            try writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: to)
-        }
+        try stream(fd: input, path: from) { try writeAll(output, $0, path: to) }
     }
 }
