@@ -40,6 +40,8 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        // glibc's <malloc.h> (mallopt): part of libc, nothing to install or link.
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(
             name: "CLibXML2",
             providers: [.apt(["libxml2-dev"])]
@@ -51,6 +53,7 @@ let package = Package(
                 "CCurl",
                 "CZstd",
                 "CLibXML2",
+                "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // libxml2's headers live in their own directory (`pkg-config --cflags libxml-2.0`).

@@ -144,6 +144,7 @@ final class CurlTransfer: @unchecked Sendable {
         errorBuffer.deallocate()
         if uploadFD >= 0 { close(uploadFD) }
         if downloadFD >= 0 { close(downloadFD) }
+        decompressor?.recycle()
     }
 
     /// Fills `buffer` with the next upload bytes; returns how many (0 at the end).
@@ -200,7 +201,7 @@ final class CurlTransfer: @unchecked Sendable {
                 success
                 && (headers["content-encoding"]?.lowercased() == "zstd"
                     || zstdMarker.map { headers[$0]?.lowercased() == "zstd" } ?? false)
-            if decodeBody { decompressor = ZstdDecompressor() }
+            if decodeBody { decompressor = ZstdDecompressor.take() }
             if toFile, !openDownload() { return false }
         }
         do {

@@ -13,6 +13,8 @@ extension RemoteTier {
         var prefetcher: Task<Void, Never>?
         var segmentReads: [Task<Void, Never>] = []
         var downloads: [Digest: Task<Bool, Never>] = [:]
+        /// The gates of prefetches that wait for their turn, by OutputID.
+        var gates: [Digest: PrefetchGate] = [:]
         var used: [WarmManifest.Record] = []
         var usedIDs = Set<Digest>()
         var stopped = false
@@ -34,8 +36,8 @@ extension RemoteTier {
                     w.loaded = manifest
                     w.loadFinished = true
                     if let manifest, !w.stopped {
-                        startSegmentReads(manifest, into: local, &w)
-                        w.prefetcher = Task.detached { [self] in await self.prefetch(manifest, into: local) }
+                        let jobs = schedulePrefetch(manifest, into: local, &w)
+                        w.prefetcher = Task.detached { [self] in await self.prefetch(jobs) }
                     }
                 }
                 if let manifest {
@@ -60,60 +62,109 @@ extension RemoteTier {
         }
     }
 
-    private func prefetch(_ manifest: WarmManifest, into local: LocalStore) async {
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
-            for record in manifest.records where record.placement == nil {
-                // A failing remote ends the prefetch (without taking the breaker's half-open probe).
-                if Task.isCancelled || breaker.position != .closed { break }
-                if running >= prefetchConcurrency {
-                    await group.next()
-                    running -= 1
-                }
-                let download = blobDownload(record.entry, into: local)
-                group.addTask {
-                    _ = await download.value
-                }
-                running += 1
-            }
-        }
+    /// A download the prefetcher starts in its turn: a segment read or one blob's.
+    struct PrefetchJob: Sendable {
+        var gate: PrefetchGate
+        var bytes: Int64
+        var finished: @Sendable () async -> Void
     }
 
-    /// Starts reading the manifest's segments, `prefetchConcurrency / 4` at a time in their
-    /// order, and registers each packed output's download as waiting for its segment (then
-    /// reading the output on its own if the segment did not deliver it). Runs under the
-    /// `warm` lock before any get sees the manifest, so no get starts a second download.
-    private func startSegmentReads(_ manifest: WarmManifest, into local: LocalStore, _ w: inout WarmState) {
+    /// Registers a download for every output of the manifest that the local store lacks,
+    /// each waiting behind a gate: a segment read for packed outputs (each output then read
+    /// on its own if the segment did not deliver it), a blob read for the others. Returns the
+    /// gates' jobs in the order of the go command's first use. Runs under the `warm` lock
+    /// before any get sees the manifest, so no get starts a second download; a get that
+    /// needs a download before the prefetcher reaches it opens its gate (`blobDownload`).
+    private func schedulePrefetch(
+        _ manifest: WarmManifest, into local: LocalStore, _ w: inout WarmState
+    ) -> [PrefetchJob] {
         var pieces = [[SegmentSplitter.Piece]](repeating: [], count: manifest.segments.count)
+        var firstUse = [Int](repeating: Int.max, count: manifest.segments.count)
+        var singles: [(position: Int, entry: ActionEntry)] = []
         var seen = Set<Digest>()
-        for r in manifest.records {
-            guard let p = r.placement, w.downloads[r.entry.outputID] == nil,
-                seen.insert(r.entry.outputID).inserted, !local.hasBlob(r.entry.outputID)
-            else { continue }
-            pieces[p.segment].append(SegmentSplitter.Piece(offset: p.offset, entry: r.entry))
+        for (i, r) in manifest.records.enumerated() {
+            let id = r.entry.outputID
+            guard w.downloads[id] == nil, seen.insert(id).inserted, !local.hasBlob(id) else { continue }
+            if let p = r.placement {
+                pieces[p.segment].append(SegmentSplitter.Piece(offset: p.offset, entry: r.entry))
+                firstUse[p.segment] = min(firstUse[p.segment], i)
+            } else {
+                singles.append((i, r.entry))
+            }
         }
-        let inFlight = max(1, prefetchConcurrency / 4)
+        var jobs: [(position: Int, job: PrefetchJob)] = []
         var reads: [Task<Void, Never>] = []
         for (i, segment) in manifest.segments.enumerated() where !pieces[i].isEmpty {
-            let previous = reads.count >= inFlight ? reads[reads.count - inFlight] : nil
+            let gate = PrefetchGate()
             let wanted = pieces[i]
             let read = Task.detached { [self] in
-                await previous?.value
+                await gate.wait()
                 await self.readSegment(segment, pieces: wanted, into: local)
             }
             reads.append(read)
             for piece in wanted {
                 let entry = piece.entry
+                w.gates[entry.outputID] = gate
                 w.downloads[entry.outputID] = Task.detached { [self] in
                     await read.value
                     if local.hasBlob(entry.outputID) { return true }
-                    let present = await self.download(entry, into: local)
-                    if !present { warm.withLock { _ = $0.downloads.removeValue(forKey: entry.outputID) } }
-                    return present
+                    return await self.downloadOrForget(entry, into: local)
                 }
             }
+            jobs.append((firstUse[i], PrefetchJob(gate: gate, bytes: segment.size, finished: { await read.value })))
+        }
+        for (position, entry) in singles {
+            let gate = PrefetchGate()
+            let task = Task.detached { [self] in
+                await gate.wait()
+                return await self.downloadOrForget(entry, into: local)
+            }
+            w.gates[entry.outputID] = gate
+            w.downloads[entry.outputID] = task
+            jobs.append((position, PrefetchJob(gate: gate, bytes: entry.size, finished: { _ = await task.value })))
         }
         w.segmentReads = reads
+        return jobs.sorted { $0.position < $1.position }.map(\.job)
+    }
+
+    /// Opens the jobs' gates in order, keeping at most `prefetchConcurrency` downloads and
+    /// `prefetchBytes` in flight (always at least one), so that what the go command asks for
+    /// first arrives first instead of sharing the link with everything else. A cancelled
+    /// prefetch or a failing remote opens the rest at once: their downloads then end
+    /// without a request.
+    private func prefetch(_ jobs: [PrefetchJob]) async {
+        await withTaskGroup(of: Int64.self) { group in
+            var running = 0
+            var runningBytes: Int64 = 0
+            var next = 0
+            while next < jobs.count {
+                if Task.isCancelled || breaker.position != .closed { break }
+                let job = jobs[next]
+                if running > 0 && (running >= prefetchConcurrency || runningBytes + job.bytes > prefetchBytes) {
+                    if let bytes = await group.next() {
+                        running -= 1
+                        runningBytes -= bytes
+                    }
+                    continue
+                }
+                next += 1
+                job.gate.open()
+                running += 1
+                runningBytes += job.bytes
+                group.addTask {
+                    await job.finished()
+                    return job.bytes
+                }
+            }
+            for job in jobs[next...] { job.gate.open() }
+        }
+    }
+
+    /// Downloads `entry`'s blob; a failed download is forgotten, so a later get may retry it.
+    func downloadOrForget(_ entry: ActionEntry, into local: LocalStore) async -> Bool {
+        let present = await download(entry, into: local)
+        if !present { warm.withLock { _ = $0.downloads.removeValue(forKey: entry.outputID) } }
+        return present
     }
 
     private func readSegment(
@@ -156,13 +207,15 @@ extension RemoteTier {
     }
 
     func stopPrefetching() {
-        let tasks: [Task<Bool, Never>] = warm.withLock { w in
+        let (tasks, gates): ([Task<Bool, Never>], [PrefetchGate]) = warm.withLock { w in
             w.stopped = true
             w.prefetcher?.cancel()
             for read in w.segmentReads { read.cancel() }
-            return Array(w.downloads.values)
+            defer { w.gates = [:] }
+            return (Array(w.downloads.values), Array(w.gates.values))
         }
         for t in tasks { t.cancel() }
+        for g in gates { g.open() }
     }
 
     /// Queues the writing of this run's manifest (see `WarmManifest.plan`), unless the

@@ -53,8 +53,10 @@ public final class RemoteTier: Sendable {
     let warm = Mutex(WarmState())
     /// The warm manifest's name; nil when manifests are off.
     public let manifestName: String?
-    /// How many blobs the prefetcher downloads at once.
+    /// How many blobs or segments the prefetcher downloads at once, at most.
     public let prefetchConcurrency: Int
+    /// How many bytes the prefetcher has in flight, at most (one download may exceed it).
+    public let prefetchBytes: Int64
     /// At most this long for writing warm-manifest segments at close (always at most half
     /// of close's budget).
     public let segmentTimeLimit: Duration?
@@ -63,8 +65,10 @@ public final class RemoteTier: Sendable {
     public init(
         store: any CacheStore, mode: RemoteMode, statistics: HelperStatistics, logger: Logger,
         breaker: CircuitBreaker = CircuitBreaker(), maxConcurrentUploads: Int = 4, maxQueuedUploads: Int = 4096,
-        manifestName: String? = "default", prefetchConcurrency: Int = 32, segmentTimeLimit: Duration? = nil
+        manifestName: String? = "default", prefetchConcurrency: Int = 32, prefetchBytes: Int64 = 16 << 20,
+        segmentTimeLimit: Duration? = nil
     ) {
+        self.prefetchBytes = max(1, prefetchBytes)
         self.segmentTimeLimit = segmentTimeLimit
         self.manifestName = manifestName
         self.prefetchConcurrency = max(1, prefetchConcurrency)
@@ -151,17 +155,17 @@ public final class RemoteTier: Sendable {
     /// The download of `entry`'s blob into the local store: one per blob, shared by the
     /// gets and the prefetcher that need it. Its value says whether the blob is there.
     func blobDownload(_ entry: ActionEntry, into local: LocalStore) -> Task<Bool, Never> {
-        warm.withLock { w in
-            if let running = w.downloads[entry.outputID] { return running }
-            let task = Task.detached { [self] in
-                let present = await self.download(entry, into: local)
-                // A failed download may be retried by a later get.
-                if !present { warm.withLock { _ = $0.downloads.removeValue(forKey: entry.outputID) } }
-                return present
+        let (task, gate) = warm.withLock { w -> (Task<Bool, Never>, PrefetchGate?) in
+            // A prefetch still waiting for its turn starts now.
+            if let running = w.downloads[entry.outputID] {
+                return (running, w.gates.removeValue(forKey: entry.outputID))
             }
+            let task = Task.detached { [self] in await self.downloadOrForget(entry, into: local) }
             w.downloads[entry.outputID] = task
-            return task
+            return (task, nil)
         }
+        gate?.open()
+        return task
     }
 
     func download(_ entry: ActionEntry, into local: LocalStore) async -> Bool {

@@ -22,7 +22,8 @@ extension WarmManifest {
     }
 
     /// Plans the manifest that follows `older` after a run that used `used`: this run's
-    /// records first, then `older`'s that it did not use; `older`'s segments kept while at
+    /// records first (age 0), then `older`'s that it did not use, one write older, unless
+    /// that makes them older than `maxAge`; `older`'s segments kept while at
     /// least half of their bytes belong to the new manifest's records; this run's outputs
     /// of up to `maxPackedSize` not in a kept segment packed into new segments of about
     /// `segmentTarget` bytes (at least two outputs each). Segments are numbered in the
@@ -34,9 +35,13 @@ extension WarmManifest {
             var r = r
             let previous = olderByAction[r.actionID]
             r.placement = previous?.entry == r.entry ? previous?.placement : nil
+            r.age = 0
             return r
         }
-        combined += older?.records ?? []
+        for var r in older?.records ?? [] where r.age < maxAge {
+            r.age += 1
+            combined.append(r)
+        }
         var records = WarmManifest(combined).records
         let usedIDs = Set(used.map(\.actionID))
 

@@ -11,7 +11,8 @@
 /// - version 2 (written): a 24-byte header (magic `CBGM`, version as UInt32, record count
 ///   as UInt64, segment count as UInt32, 4 zero bytes), 40-byte segments (digest, size),
 ///   then 96-byte records: ActionID, OutputID, size, put time in nanoseconds, segment
-///   index as UInt32 (`0xFFFFFFFF`: none), 4 zero bytes, offset in the segment;
+///   index as UInt32 (`0xFFFFFFFF`: none), age as UInt32 (zero in manifests written before
+///   ages were kept), offset in the segment;
 /// - version 1 (read): a 16-byte header (magic, version, record count), then 80-byte
 ///   records without segments.
 public struct WarmManifest: Equatable, Sendable {
@@ -51,12 +52,16 @@ public struct WarmManifest: Equatable, Sendable {
         public var entry: ActionEntry
         /// Where the output lies in a segment, if it is packed.
         public var placement: Placement?
+        /// How many manifests have been written since a run last used the entry (0: the
+        /// run that wrote this manifest used it).
+        public var age: Int
 
         /// Creates a record.
-        public init(actionID: Digest, entry: ActionEntry, placement: Placement? = nil) {
+        public init(actionID: Digest, entry: ActionEntry, placement: Placement? = nil, age: Int = 0) {
             self.actionID = actionID
             self.entry = entry
             self.placement = placement
+            self.age = age
         }
     }
 
@@ -72,6 +77,9 @@ public struct WarmManifest: Equatable, Sendable {
     public static let maxEncodedSize = headerSize + maxRecords * (recordSize + segmentSize)
     /// Manifests keep at most this many records (4 MB); older ones fall off the end.
     public static let maxRecords = 50_000
+    /// Records unused by this many manifest writes in a row are dropped: entries of code
+    /// that has changed since stop being prefetched.
+    public static let maxAge = 4
 
     /// The records, most important (earliest asked for) first.
     public var records: [Record]
@@ -118,7 +126,7 @@ public struct WarmManifest: Equatable, Sendable {
             appendLittleEndian(UInt64(bitPattern: r.entry.size), to: &out)
             appendLittleEndian(UInt64(bitPattern: r.entry.time.nanoseconds), to: &out)
             appendLittleEndian(r.placement.map { UInt32($0.segment) } ?? WarmManifest.noSegment, to: &out)
-            appendLittleEndian(UInt32(0), to: &out)
+            appendLittleEndian(UInt32(clamping: r.age), to: &out)
             appendLittleEndian(UInt64(bitPattern: r.placement?.offset ?? 0), to: &out)
         }
         return out
@@ -172,7 +180,9 @@ public struct WarmManifest: Equatable, Sendable {
             let size = Int64(bitPattern: readLittleEndian(bytes, at: base + 64, count: 8))
             guard size >= 0 else { throw CASError(.malformedInput, "warm manifest: record \(i) has size \(size)") }
             var placement: Placement? = nil
+            var age = 0
             if version == 2 {
+                age = Int(readLittleEndian(bytes, at: base + 84, count: 4))
                 let segment = UInt32(truncatingIfNeeded: readLittleEndian(bytes, at: base + 80, count: 4))
                 let offset = Int64(bitPattern: readLittleEndian(bytes, at: base + 88, count: 8))
                 if segment != WarmManifest.noSegment {
@@ -193,7 +203,7 @@ public struct WarmManifest: Equatable, Sendable {
                         outputID: Digest(bytes: bytes[base + 32..<base + 64])!, size: size,
                         time: Timestamp(
                             nanoseconds: Int64(bitPattern: readLittleEndian(bytes, at: base + 72, count: 8)))),
-                    placement: placement))
+                    placement: placement, age: age))
             base += recordSize
         }
         self.records = records

@@ -1,8 +1,17 @@
 internal import CZstd
 import Glibc
+import Synchronization
 
 /// Streaming zstd decompression: compressed chunks in, decompressed chunks out.
-final class ZstdDecompressor {
+///
+/// Used by one transfer at a time. Decompressors are pooled (`take()`, `recycle()`): a
+/// decompression context keeps its window buffer (up to the frame's window, a few MiB), and
+/// allocating and first touching a new one for every download costs more than decoding.
+final class ZstdDecompressor: @unchecked Sendable {
+    /// The most idle decompressors kept for reuse.
+    static let poolLimit = 16
+    private static let pool = Mutex<[ZstdDecompressor]>([])
+
     private let context: OpaquePointer
     private let output: UnsafeMutableRawPointer
     private let outCapacity: Int
@@ -18,6 +27,23 @@ final class ZstdDecompressor {
     deinit {
         ZSTD_freeDCtx(context)
         output.deallocate()
+    }
+
+    /// A decompressor at the start of a stream: an idle one from the pool, or a new one.
+    static func take() -> ZstdDecompressor {
+        if let reused = pool.withLock({ $0.popLast() }) {
+            ZSTD_DCtx_reset(reused.context, ZSTD_reset_session_only)
+            reused.finished = true
+            return reused
+        }
+        return ZstdDecompressor()
+    }
+
+    /// Returns the decompressor to the pool; the caller no longer uses it.
+    func recycle() {
+        Self.pool.withLock { idle in
+            if idle.count < Self.poolLimit { idle.append(self) }
+        }
     }
 
     /// Decompresses `chunk`, passing every decompressed piece to `sink`.

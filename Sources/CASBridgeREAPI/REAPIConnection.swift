@@ -37,6 +37,10 @@ final class REAPIConnection: Sendable {
             }
             : .plaintext
         var config = Transport.Config.defaults
+        // Blobs and segments are megabytes: larger HTTP/2 frames and windows mean fewer frames
+        // to decode and fewer flow-control round trips (the defaults are 16 KiB and 8 MiB).
+        config.http2.maxFrameSize = 1 << 20
+        config.http2.targetWindowSize = 64 << 20
         // Reconnect quickly after the server comes back; RPCs in between fail at once
         // (waitForReady is off) and the remote tier's circuit breaker takes over.
         config.backoff = .init(initial: .milliseconds(200), max: .seconds(10), multiplier: 1.6, jitter: 0.2)

@@ -24,6 +24,7 @@ struct ServeSettings: Equatable {
     func run() throws {
         // A go command that went away must not kill the helper mid-write: EPIPE is handled.
         signal(SIGPIPE, SIG_IGN)
+        ProcessMemory.reuseFreedMemory()
         let verbose = self.verbose || EnvironmentVariable.verbose.isTrue
         var logger = Logger(label: "cacheprog")
         logger.logLevel = verbose ? .info : .notice

@@ -132,6 +132,18 @@ struct HTTPCacheStoreTests {
         #expect(Zstd.decompress(Array(compressed.dropLast())) == nil, "truncated frames are rejected")
     }
 
+    @Test("zstd: pooled decoders left mid-frame by a cut stream decode the next stream from its start")
+    func zstdPooledAfterTruncation() throws {
+        let first = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 / 5) }
+        let second = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 / 3 + 7) }
+        let (a, b) = (Zstd.compress(first), Zstd.compress(second))
+        for _ in 0..<3 {
+            #expect(Zstd.decompress(Array(a.prefix(a.count / 2))) == nil, "cut in the middle of a frame")
+            #expect(Zstd.decompress(b) == second)
+            #expect(Zstd.decompress(a) == first)
+        }
+    }
+
     @Test("zstd: content that exactly fills the decoder's output buffers is complete, not truncated")
     func zstdBufferMultiples() throws {
         for size in [128 * 1024, 256 * 1024, 128 * 1024 - 1, 128 * 1024 + 1] {

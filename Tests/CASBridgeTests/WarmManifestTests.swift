@@ -2,6 +2,7 @@ import CASBridge
 import CASBridgeTestSupport
 import Glibc
 import Logging
+import Synchronization
 import Testing
 
 @Suite("WarmManifest")
@@ -18,6 +19,7 @@ struct WarmManifestTests {
     func roundTrip() throws {
         var records = (1...3).map { Self.record($0) }
         records[1].placement = WarmManifest.Placement(segment: 0, offset: 500)
+        records[2].age = 3
         let segment = WarmManifest.Segment(digest: Digest(bytes: [UInt8](repeating: 7, count: 32))!, size: 3000)
         let manifest = WarmManifest(records, segments: [segment])
         let bytes = manifest.encoded()
@@ -36,6 +38,8 @@ struct WarmManifestTests {
         let r1 = r0 + 96
         #expect(Array(bytes[r1 + 80..<r1 + 84]) == [0, 0, 0, 0], "segment 0")
         #expect(Array(bytes[r1 + 88..<r1 + 96]) == [0xF4, 0x01, 0, 0, 0, 0, 0, 0], "at offset 500")
+        #expect(Array(bytes[r1 + 84..<r1 + 88]) == [0, 0, 0, 0], "age 0")
+        #expect(Array(bytes[r1 + 96 + 84..<r1 + 96 + 88]) == [3, 0, 0, 0], "age 3")
         #expect(try WarmManifest(decoding: bytes) == manifest)
     }
 
@@ -57,6 +61,26 @@ struct WarmManifestTests {
         let older = WarmManifest([Self.record(1), Self.record(2)])
         let plan = WarmManifest.plan(used: run.records, older: older)
         #expect(plan.manifest.records.map(\.actionID) == [3, 1, 2].map { Self.record($0).actionID })
+    }
+
+    @Test("records no run used for maxAge manifest writes are dropped; a record used again is young again")
+    func planAging() {
+        var manifest: WarmManifest? = nil
+        manifest = WarmManifest.plan(used: [Self.record(1), Self.record(2)], older: manifest).manifest
+        for write in 1...WarmManifest.maxAge {
+            manifest = WarmManifest.plan(used: [Self.record(UInt8(10 + write))], older: manifest).manifest
+            #expect(manifest?.records.first(where: { $0.actionID == Self.record(1).actionID })?.age == write)
+        }
+        #expect(manifest?.records.count == 2 + WarmManifest.maxAge)
+        // Record 2 is used again; record 1 is not, and has now gone unused maxAge + 1 times.
+        manifest = WarmManifest.plan(used: [Self.record(2)], older: manifest).manifest
+        let ages = Dictionary(uniqueKeysWithValues: (manifest?.records ?? []).map { ($0.actionID, $0.age) })
+        #expect(ages[Self.record(1).actionID] == nil, "aged out")
+        #expect(ages[Self.record(2).actionID] == 0)
+        #expect(ages[Self.record(11).actionID] == WarmManifest.maxAge, "still kept at maxAge")
+        #expect(ages[Self.record(UInt8(10 + WarmManifest.maxAge)).actionID] == 1)
+        let decoded = manifest.flatMap { try? WarmManifest(decoding: $0.encoded()) }
+        #expect(decoded == manifest, "ages survive encoding")
     }
 
     @Test("a plan packs this run's small outputs into segments in order and leaves large ones alone")
@@ -240,6 +264,71 @@ struct WarmManifestTests {
         }
         #expect(statsB.snapshot.corruptBlobs == 1 && statsB.snapshot.segmentReads == 1)
         _ = await tierB.drain(timeout: .seconds(1))
+    }
+
+    /// A store that logs the blobs read from it and holds reads of `held` until released.
+    final class HeldReads: CacheStore {
+        let inner: LocalStore
+        let held: Digest
+        let released = Mutex(false)
+        let reads = Mutex<[Digest]>([])
+        var name: String { "held" }
+        init(_ inner: LocalStore, holding held: Digest) {
+            self.inner = inner
+            self.held = held
+        }
+        func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> { try await inner.missingBlobs(digests) }
+        func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+            reads.withLock { $0.append(digest) }
+            while digest == held && !released.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+            return try await inner.readBlob(digest, size: size, into: path)
+        }
+        func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
+            try await inner.writeBlob(digest, size: size, from: path)
+        }
+        func entry(for actionID: Digest) async throws -> ActionEntry? { try await inner.entry(for: actionID) }
+        func record(_ entry: ActionEntry, for actionID: Digest) async throws {
+            try inner.record(entry, for: actionID)
+        }
+    }
+
+    @Test("the prefetcher reads in the manifest's order within its byte budget; a get that cannot wait starts its read")
+    func prefetchTurns() async throws {
+        let dir = try TemporaryDirectory("manifest")
+        let backing = try LocalStore(directory: dir.sub("remote"))
+        let actions = (1...4).map { Digest(bytes: [UInt8](repeating: $0, count: 32))! }
+        var entries: [ActionEntry] = []
+        for n in 1...4 { entries.append(try Self.put("output \(n)", action: UInt8(n), in: backing)) }
+        // A manifest without segments: every output is a read of its own.
+        let manifestBytes = WarmManifest(zip(actions, entries).map { WarmManifest.Record(actionID: $0, entry: $1) })
+            .encoded()
+        let temp = try backing.makeTempFile()
+        try FileSystem.writeAll(temp.fd, manifestBytes)
+        close(temp.fd)
+        try backing.publish(
+            temp: temp.path, digest: SHA256.hash(manifestBytes), size: Int64(manifestBytes.count),
+            actionID: WarmManifest.actionID(named: "ci"), time: .now())
+
+        let remote = HeldReads(backing, holding: entries[0].outputID)
+        defer { remote.released.withLock { $0 = true } }
+        let local = try LocalStore(directory: dir.sub("b"))
+        let tier = RemoteTier(
+            store: remote, mode: .readonly, statistics: HelperStatistics(), logger: Logger(label: "test"),
+            manifestName: "ci", prefetchBytes: 1)
+        // The last output's get, while the first read is held: with one download in flight,
+        // the prefetcher waits, so the get must start its own read.
+        let last = Task { await tier.fetch(actions[3], into: local) }
+        for _ in 0..<1000 where !local.hasBlob(entries[3].outputID) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(local.hasBlob(entries[3].outputID), "the get did not wait for the prefetcher's turn")
+        let outputs = entries.map(\.outputID)
+        #expect(remote.reads.withLock { $0.filter(outputs.contains) } == [outputs[0], outputs[3]])
+        remote.released.withLock { $0 = true }
+        #expect(await last.value?.entry == entries[3])
+        for _ in 0..<1000 where !entries.allSatisfy({ local.hasBlob($0.outputID) }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(remote.reads.withLock { $0.filter(outputs.contains) } == [0, 3, 1, 2].map { outputs[$0] })
+        _ = await tier.drain(timeout: .seconds(1))
     }
 
     /// A store whose uploads of `slowSize` bytes take ten minutes (cancellable).
