@@ -98,6 +98,8 @@ t1=$(now)
 echo "cold go build std, cacheprog uploading to BuildGrid: $(echo "$t1 - $t0" | bc) s ($($bin stats --dir "$work/store-upload" | tail -1))"
 echo
 settle_fs "$work/settle"
+read -r fresh recycled <<<"$(page_probe "$work/page-probe")"
+echo "page-cache probe: 128 MiB into fresh pages ${fresh} s, into recycled pages ${recycled} s (see page_probe in bench/lib.sh)"
 
 declare -a builtin remote_runs helper_cpu server_cpu probes
 for ((i = 1; i <= runs; i++)); do

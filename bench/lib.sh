@@ -75,3 +75,28 @@ timed_remote_run() {
     s1=$(cpu_seconds "$pid")
     echo "$(echo "$t1 - $t0" | bc) $(bc <<<"$(tail -1 "$dir/helper-cpu")") $(echo "$s1 - $s0" | bc) $probe"
 }
+
+# Seconds to write 128 MiB into a new file under $1, twice: into fresh memory, then (after deleting the first
+# file) into the pages just freed. On a VM whose host backs guest memory lazily and takes freed pages back
+# (Firecracker with free page reporting, like the one BENCHMARKS.md was measured on), the first costs several
+# times the second: every page an empty store's files occupy is such a fresh page, while the built-in side's
+# files are already in the page cache. Prints "fresh recycled".
+page_probe() {
+    python3 - "$1" <<'PY'
+import os, sys, time
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+chunk = os.urandom(1 << 20)
+def write(path):
+    t = time.perf_counter()
+    with open(path, "wb") as f:
+        for _ in range(128):
+            f.write(chunk)
+    return time.perf_counter() - t
+fresh = write(f"{d}/a")
+os.unlink(f"{d}/a")
+recycled = write(f"{d}/b")
+os.unlink(f"{d}/b")
+print(f"{fresh:.2f} {recycled:.2f}")
+PY
+}

@@ -101,6 +101,8 @@ GOCACHE=$work/gc-populate GOCACHEPROG="$bin --dir $work/store-populate --remote 
     $go build std
 echo "remote populated: $(CASBRIDGE_DIR=$work/store-populate $bin stats 2>/dev/null | tail -1 || true)"
 settle_fs "$work/settle"
+read -r fresh recycled <<<"$(page_probe "$work/page-probe")"
+echo "page-cache probe: 128 MiB into fresh pages ${fresh} s, into recycled pages ${recycled} s (see page_probe in bench/lib.sh)"
 
 proxy_port=$(free_port)
 python3 bench/delay-proxy.py "$proxy_port" "$server_port" 25 &
