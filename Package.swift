@@ -87,7 +87,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CASBridgeREAPITests",
-            dependencies: ["CASBridgeREAPI", "CASBridge", "CASBridgeTestSupport"],
+            dependencies: [
+                "CASBridgeREAPI",
+                "CASBridge",
+                "CASBridgeTestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
             exclude: ["reapi_client.py"],
             swiftSettings: swiftSettings
         ),

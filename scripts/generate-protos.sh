@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the Swift code of the REAPI subset in Protos/ into
-# Sources/CASBridgeREAPI/Generated. Never run in CI: the generated code is committed.
+# Sources/CASBridgeREAPI/Generated (clients, and the server protocols the tests' in-process
+# server implements). Never run in CI: the generated code is committed.
 #
 # Needs protoc (Debian: protobuf-compiler) and the two plugins, built once outside the
 # repository from the same package versions as Package.swift uses:
@@ -36,7 +37,7 @@ protoc \
     --grpc-swift-2_out="$out" \
     --grpc-swift-2_opt=Visibility=Internal \
     --grpc-swift-2_opt=FileNaming=PathToUnderscores \
-    --grpc-swift-2_opt=Server=false \
+    --grpc-swift-2_opt=Server=true \
     --grpc-swift-2_opt=Client=true \
     --grpc-swift-2_opt=UseAccessLevelOnImports=true \
     google/bytestream/bytestream.proto \

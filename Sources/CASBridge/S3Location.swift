@@ -1,4 +1,5 @@
-/// Where an S3 remote lives: parsed from `s3://bucket[/prefix][?region=…&endpoint=…&path_style=true]`
+/// Where an S3 remote lives: parsed from
+/// `s3://bucket[/prefix][?region=…&endpoint=…&path_style=true&zstd=off]`
 /// and the AWS environment.
 ///
 /// Region: the URL's `region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`,
@@ -22,6 +23,10 @@ public struct S3Location: Sendable, Equatable {
     public var pathStyle: Bool
     /// Whether the endpoint is AWS's own.
     public var isAWS: Bool
+    /// Whether uploads are compressed when that pays (`zstd=on`, the default); `zstd=off`
+    /// stores plain objects, for a store on a link fast enough that decoding costs readers
+    /// more than the bytes saved. Readers accept both forms either way.
+    public var compresses = true
 
     /// Parses `url` with settings missing from it taken from `environment`.
     public init(url: String, environment: AWSEnvironment = .process) throws {
@@ -54,6 +59,13 @@ public struct S3Location: Sendable, Equatable {
             switch name {
             case "region": regionParam = value
             case "endpoint": endpointParam = value
+            case "zstd":
+                switch value.lowercased() {
+                case "on": compresses = true
+                case "off": compresses = false
+                default:
+                    throw CASError(.invalidConfiguration, "remote URL '\(url)': zstd must be on or off, not '\(value)'")
+                }
             case "path_style", "force_path_style":
                 switch value.lowercased() {
                 case "true", "1", "yes", "": pathStyleParam = true
@@ -65,7 +77,7 @@ public struct S3Location: Sendable, Equatable {
             default:
                 throw CASError(
                     .invalidConfiguration,
-                    "remote URL '\(url)': unknown parameter '\(name)' (known: region, endpoint, path_style)")
+                    "remote URL '\(url)': unknown parameter '\(name)' (known: region, endpoint, path_style, zstd)")
             }
         }
 

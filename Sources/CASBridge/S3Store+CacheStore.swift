@@ -85,7 +85,7 @@ extension S3Store {
         var headers: [(name: String, value: String)] = [("content-type", "application/octet-stream")]
         var compressedPath: String? = nil
         defer { if let compressedPath { unlink(compressedPath) } }
-        if size >= Zstd.minimumSize {
+        if location.compresses && size >= Zstd.minimumSize {
             let target = Self.temporaryPath("zst")
             let result: (Int64, Digest)? = try await Self.offload {
                 guard let n = try Zstd.compressFile(path, size: size, to: target) else { return nil }

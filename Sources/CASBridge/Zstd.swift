@@ -2,11 +2,11 @@ internal import CZstd
 import Glibc
 
 /// zstd compression of blobs on the wire (libzstd).
-enum Zstd {
+public enum Zstd {
     /// Blobs smaller than this are never compressed.
-    static let minimumSize: Int64 = 1024
+    public static let minimumSize: Int64 = 1024
     /// Compression is used only if it saves at least this fraction of the size.
-    static let minimumSaving = 0.10
+    public static let minimumSaving = 0.10
     static let level: Int32 = 3
     /// The window (log2 bytes) of compressed blobs: 1 MiB. A reader's decoder holds a buffer
     /// of the window's size per download in flight; at the size-derived default (up to 8 MiB
@@ -15,14 +15,14 @@ enum Zstd {
     static let windowLog: Int32 = 20
 
     /// Whether sending `compressed` bytes instead of `original` ones pays.
-    static func pays(original: Int64, compressed: Int64) -> Bool {
+    public static func pays(original: Int64, compressed: Int64) -> Bool {
         Double(compressed) <= Double(original) * (1 - minimumSaving)
     }
 
     /// Compresses the `size` bytes of the file at `source` into a new file at `target`,
     /// streaming. Returns the compressed size, or nil (and removes `target`) as soon as
     /// it is clear that compression does not pay.
-    static func compressFile(_ source: String, size: Int64, to target: String) throws -> Int64? {
+    public static func compressFile(_ source: String, size: Int64, to target: String) throws -> Int64? {
         let input = try FileSystem.open(source, O_RDONLY)
         defer { close(input) }
         let output = try FileSystem.open(target, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
@@ -78,12 +78,17 @@ enum Zstd {
         return written
     }
 
-    /// Compresses bytes in memory (small payloads only).
-    static func compress(_ bytes: [UInt8]) -> [UInt8] {
+    /// Compresses bytes in memory (small payloads only), with the same level and window as
+    /// `compressFile`.
+    public static func compress(_ bytes: [UInt8]) -> [UInt8] {
         let bound = ZSTD_compressBound(bytes.count)
         var out = [UInt8](repeating: 0, count: bound)
+        let context = ZSTD_createCCtx()
+        defer { ZSTD_freeCCtx(context) }
+        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(context, ZSTD_c_windowLog, windowLog)
         let n = out.withUnsafeMutableBytes { o in
-            bytes.withUnsafeBytes { i in ZSTD_compress(o.baseAddress, bound, i.baseAddress, i.count, level) }
+            bytes.withUnsafeBytes { i in ZSTD_compress2(context, o.baseAddress, bound, i.baseAddress, i.count) }
         }
         precondition(ZSTD_isError(n) == 0, "zstd: compressing \(bytes.count) bytes failed")
         out.removeLast(bound - n)
@@ -91,7 +96,7 @@ enum Zstd {
     }
 
     /// Decompresses bytes in memory (small payloads only); nil if they are not valid zstd.
-    static func decompress(_ bytes: [UInt8]) -> [UInt8]? {
+    public static func decompress(_ bytes: [UInt8]) -> [UInt8]? {
         let decompressor = ZstdDecompressor.take()
         defer { decompressor.recycle() }
         var out: [UInt8] = []

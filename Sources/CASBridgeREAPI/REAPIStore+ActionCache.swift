@@ -49,7 +49,7 @@ extension REAPIStore {
         let command = ActionMapping.command(for: actionID)
         let action = ActionMapping.action(for: actionID)
         let key = (digest: SHA256.hash(action), size: Int64(action.count))
-        try await batchUpdate([(SHA256.hash(command), Data(command)), (key.digest, Data(action))])
+        try await batchUpdate([(SHA256.hash(command), command), (key.digest, action)])
         let connection = try connection()
         var request = Build_Bazel_Remote_Execution_V2_UpdateActionResultRequest()
         request.instanceName = endpoint.instanceName

@@ -1,78 +1,132 @@
 import CASBridge
+import Dispatch
 import FoundationEssentials
 import GRPCCore
 import Glibc
 
 extension REAPIStore {
-    /// Reads a blob through ByteStream.Read (`{instance}/blobs/{hash}/{size}`), streaming
-    /// the chunks into `target`.
+    /// Reads a blob through ByteStream.Read (`{instance}/blobs/{hash}/{size}`, or
+    /// `{instance}/compressed-blobs/zstd/{hash}/{size}` when the server supports zstd),
+    /// streaming the (decompressed) chunks into `target`.
     func streamRead(_ digest: Digest, size: Int64, to target: REAPIReadTarget) async throws -> ReadResult {
         let connection = try connection()
+        let zstd = await capabilities().zstdStreams
         var request = Google_Bytestream_ReadRequest()
-        request.resourceName = endpoint.resource("blobs/\(digest.hex)/\(size)")
+        request.resourceName = endpoint.resource(
+            zstd ? "compressed-blobs/zstd/\(digest.hex)/\(size)" : "blobs/\(digest.hex)/\(size)")
         let metadata = self.metadata
         do {
-            return try await rpc("ByteStream.Read of \(digest)") { [request] options in
+            let (result, wire) = try await rpc("ByteStream.Read of \(digest)") { [request] options in
                 let writer = try target.open()
                 defer { writer.close() }
+                let decompressor = zstd ? ZstdDecompressor.take() : nil
+                defer { decompressor?.recycle() }
                 return try await connection.byteStream.read(request, metadata: metadata, options: options) {
                     response in
                     var received: Int64 = 0
-                    for try await message in response.messages {
-                        received += Int64(message.data.count)
+                    var wire: Int64 = 0
+                    func take(_ piece: UnsafeRawBufferPointer) throws {
+                        received += Int64(piece.count)
                         guard received <= size else {
                             throw CASError(.digestMismatch, "the server sent more than \(size) bytes")
                         }
-                        try message.data.withUnsafeBytes { try writer.write($0) }
+                        try writer.write(piece)
                     }
-                    return .read(writer.close())
+                    for try await message in response.messages {
+                        wire += Int64(message.data.count)
+                        try message.data.withUnsafeBytes { bytes in
+                            if let decompressor {
+                                try decompressor.feed(bytes, sink: take)
+                            } else {
+                                try take(bytes)
+                            }
+                        }
+                    }
+                    if let decompressor, !decompressor.finished {
+                        throw CASError(.remote, "the zstd stream ended early")
+                    }
+                    return (ReadResult.read(writer.close()), wire)
                 }
             }
+            counters.withLock { $0.add(raw: size, wire: wire) }
+            return result
         } catch let error as CASError where error.code == .notFound {
             return .absent
         }
     }
 
     /// Writes a blob through ByteStream.Write
-    /// (`{instance}/uploads/{uuid}/blobs/{hash}/{size}`) in chunks of at most
-    /// `chunkSize` bytes read from `path`.
+    /// (`{instance}/uploads/{uuid}/blobs/{hash}/{size}`) in chunks of at most `chunkSize`
+    /// bytes read from `path`; compressed with zstd
+    /// (`{instance}/uploads/{uuid}/compressed-blobs/zstd/{hash}/{size}`) when the server
+    /// supports that and it pays.
     func streamWrite(_ digest: Digest, size: Int64, from path: String) async throws {
+        var body = (path: path, size: size)
+        var compressedPath: String? = nil
+        defer { if let compressedPath { unlink(compressedPath) } }
+        if await capabilities().zstdStreams && size >= Zstd.minimumSize {
+            let (fd, target) = try FileSystem.makeTemporaryFile(prefix: "casbridge-grpc-zst")
+            close(fd)
+            if let compressedSize = try await Self.offload({ try Zstd.compressFile(path, size: size, to: target) }) {
+                compressedPath = target
+                body = (target, compressedSize)
+            } else {
+                unlink(target)
+            }
+        }
+        let compressed = compressedPath != nil
         let connection = try connection()
-        let resource = endpoint.resource("uploads/\(Self.uuid())/blobs/\(digest.hex)/\(size)")
+        let resource = endpoint.resource(
+            "uploads/\(Self.uuid())/\(compressed ? "compressed-blobs/zstd" : "blobs")/\(digest.hex)/\(size)")
         let metadata = self.metadata
         let chunk = Self.chunkSize
+        let upload = body
         let response = try await rpc("ByteStream.Write of \(digest)") { options in
             let fd: Int32
             do {
-                fd = try FileSystem.open(path, O_RDONLY)
+                fd = try FileSystem.open(upload.path, O_RDONLY)
             } catch {
-                throw CASError(.io, "cannot open \(path)", cause: error)
+                throw CASError(.io, "cannot open \(upload.path)", cause: error)
             }
             defer { close(fd) }
             return try await connection.byteStream.write(metadata: metadata, options: options) { writer in
                 var offset: Int64 = 0
                 repeat {
                     let bytes = try FileSystem.pread(
-                        fd, count: Int(min(Int64(chunk), size - offset)), at: offset, path: path)
-                    guard !bytes.isEmpty || offset == size else {
-                        throw CASError(.io, "\(path) is shorter than \(size) bytes")
+                        fd, count: Int(min(Int64(chunk), upload.size - offset)), at: offset, path: upload.path)
+                    guard !bytes.isEmpty || offset == upload.size else {
+                        throw CASError(.io, "\(upload.path) is shorter than \(upload.size) bytes")
                     }
                     var request = Google_Bytestream_WriteRequest()
                     if offset == 0 { request.resourceName = resource }
                     request.writeOffset = offset
                     request.data = Data(bytes)
                     offset += Int64(bytes.count)
-                    request.finishWrite = offset == size
+                    request.finishWrite = offset == upload.size
                     try await writer.write(request)
-                } while offset < size
+                } while offset < upload.size
             }
         }
-        // A server that already holds the blob may answer early with its full size.
-        guard response.committedSize == size else {
+        // A server that already holds the blob may answer early: with its full size, or -1
+        // for a compressed upload. A finished compressed upload counts compressed bytes.
+        let complete =
+            response.committedSize == size
+            || (compressed && (response.committedSize == upload.size || response.committedSize == -1))
+        guard complete else {
             throw CASError(
                 .remote,
-                "grpc: ByteStream.Write of \(digest) on \(endpoint.description) committed \(response.committedSize) of \(size) bytes"
+                "grpc: ByteStream.Write of \(digest) on \(endpoint.description) committed \(response.committedSize) of \(upload.size) bytes"
             )
+        }
+        counters.withLock { $0.add(raw: size, wire: upload.size) }
+    }
+
+    /// Runs blocking file work (compression) off the concurrency pool.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try work() })
+            }
         }
     }
 

@@ -93,21 +93,32 @@ extension REAPIStore {
                 throw CASError(
                     .digestMismatch, "grpc: \(path) holds \(bytes.count) bytes, not \(size), for blob \(digest)")
             }
-            try await batchUpdate([(digest, Data(bytes))])
+            try await batchUpdate([(digest, bytes)])
         } else {
             try await streamWrite(digest, size: size, from: path)
         }
     }
 
-    /// Uploads small blobs in one BatchUpdateBlobs call.
-    func batchUpdate(_ blobs: [(Digest, Data)]) async throws {
+    /// Uploads small blobs in one BatchUpdateBlobs call, each compressed with zstd when the
+    /// server takes that and it pays.
+    func batchUpdate(_ blobs: [(Digest, [UInt8])]) async throws {
         let connection = try connection()
+        let zstd = await capabilities().zstdBatchUpdates
         var request = Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest()
         request.instanceName = endpoint.instanceName
-        request.requests = blobs.map { digest, data in
+        var wire: [(raw: Int64, wire: Int64)] = []
+        request.requests = blobs.map { digest, bytes in
             var r = Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest.Request()
-            r.digest = Self.digest(digest, Int64(data.count))
-            r.data = data
+            r.digest = Self.digest(digest, Int64(bytes.count))
+            r.data = Data(bytes)
+            if zstd && Int64(bytes.count) >= Zstd.minimumSize {
+                let compressed = Zstd.compress(bytes)
+                if Zstd.pays(original: Int64(bytes.count), compressed: Int64(compressed.count)) {
+                    r.data = Data(compressed)
+                    r.compressor = .zstd
+                }
+            }
+            wire.append((Int64(bytes.count), Int64(r.data.count)))
             return r
         }
         let metadata = self.metadata
@@ -121,6 +132,9 @@ extension REAPIStore {
                 "grpc: BatchUpdateBlobs of \(r.digest.hash) on \(endpoint.description) failed: status \(r.status.code): \(r.status.message)"
             )
         }
+        counters.withLock { c in
+            for w in wire { c.add(raw: w.raw, wire: w.wire) }
+        }
     }
 
     /// One BatchReadBlobs call: each digest's bytes, nil if absent, or its own error.
@@ -129,17 +143,19 @@ extension REAPIStore {
         var request = Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest()
         request.instanceName = endpoint.instanceName
         request.digests = blobs.map { Self.digest($0.digest, $0.size) }
+        if await capabilities().zstdStreams { request.acceptableCompressors = [.zstd] }
         let metadata = self.metadata
         let what = blobs.count == 1 ? "BatchReadBlobs of \(blobs[0].digest)" : "BatchReadBlobs of \(blobs.count) blobs"
         let response = try await rpc(what) { [request] options in
             try await connection.cas.batchReadBlobs(request, metadata: metadata, options: options)
         }
         var answers: [Digest: BatchReadCoalescer.Answer] = [:]
+        let sizes = Dictionary(blobs.map { ($0.digest, $0.size) }, uniquingKeysWith: { first, _ in first })
         for answer in response.responses {
             guard let digest = Digest(hex: answer.digest.hash) else { continue }
             switch answer.status.code {
             case Self.statusOK:
-                answers[digest] = .success(answer.data)
+                answers[digest] = decoded(answer, digest: digest, size: sizes[digest] ?? Int64(answer.data.count))
             case Self.statusNotFound:
                 answers[digest] = .success(nil)
             default:
@@ -157,4 +173,31 @@ extension REAPIStore {
         return answers
     }
 
+    /// A batch answer's blob, decompressed if the server sent it compressed; a failure if its
+    /// compressor is unknown or its data does not decompress to `size` bytes.
+    private func decoded(
+        _ answer: Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse.Response, digest: Digest, size: Int64
+    ) -> BatchReadCoalescer.Answer {
+        switch answer.compressor {
+        case .identity:
+            counters.withLock { $0.add(raw: Int64(answer.data.count), wire: Int64(answer.data.count)) }
+            return .success(answer.data)
+        case .zstd:
+            guard let plain = Zstd.decompress([UInt8](answer.data)), Int64(plain.count) == size else {
+                return .failure(
+                    CASError(
+                        .digestMismatch,
+                        "grpc: BatchReadBlobs of \(digest) on \(endpoint.description): zstd data that does not decompress to \(size) bytes"
+                    ))
+            }
+            counters.withLock { $0.add(raw: size, wire: Int64(answer.data.count)) }
+            return .success(Data(plain))
+        default:
+            return .failure(
+                CASError(
+                    .remote,
+                    "grpc: BatchReadBlobs of \(digest) on \(endpoint.description) answered with compressor \(answer.compressor), which was not asked for"
+                ))
+        }
+    }
 }

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// The channel is opened on first use. Every RPC carries the configured metadata
 /// (`CASBRIDGE_GRPC_HEADERS`, never logged) and a deadline.
-public final class REAPIStore: CacheStore {
+public final class REAPIStore: CacheStore, CompressionReporting {
     public var name: String { "grpc" }
 
     /// Where the server is.
@@ -21,6 +21,7 @@ public final class REAPIStore: CacheStore {
     let requestTimeout: Duration
     let inline = InlineBlobCache(capacity: 64 << 20)
     let reads = BatchReadCoalescer()
+    let counters = Mutex(CompressionStatistics())
     private let sizes = Mutex<[Digest: Int64]>([:])
 
     /// The batch limit assumed when the server advertises none (0) or cannot say.
@@ -30,7 +31,7 @@ public final class REAPIStore: CacheStore {
 
     private struct State {
         var connection: REAPIConnection?
-        var batchLimit: Int64?
+        var capabilities: REAPICapabilities?
         /// Set once the server has answered anything: from then on RPCs are bounded by
         /// the request timeout only, before that also by the connect timeout.
         var reached = false
@@ -55,6 +56,9 @@ public final class REAPIStore: CacheStore {
     deinit {
         state.withLock { $0.connection?.shutdown() }
     }
+
+    /// What zstd did for this store's transfers (nothing on servers without it).
+    public var compressionStatistics: CompressionStatistics { counters.withLock { $0 } }
 
     /// Closes the channel (in-flight RPCs finish first). Later calls reconnect.
     public func shutdown() {
@@ -150,31 +154,40 @@ public final class REAPIStore: CacheStore {
         return CASError(code, message)
     }
 
-    /// The largest total a batch call may carry: the server's `max_batch_total_size_bytes`
-    /// from GetCapabilities (asked once), or `defaultBatchLimit` if it gives none.
-    func batchLimit() async -> Int64 {
-        if let known = state.withLock({ $0.batchLimit }) { return known }
+    /// What the server supports: its `max_batch_total_size_bytes` (`defaultBatchLimit` if it
+    /// gives none) and the compressors it takes, from GetCapabilities (asked once; a server
+    /// that cannot answer is assumed to support no compression).
+    func capabilities() async -> REAPICapabilities {
+        if let known = state.withLock({ $0.capabilities }) { return known }
         do {
             let connection = try connection()
             var request = Build_Bazel_Remote_Execution_V2_GetCapabilitiesRequest()
             request.instanceName = endpoint.instanceName
             let metadata = self.metadata
-            let capabilities = try await rpc("GetCapabilities") { [request] options in
+            let answer = try await rpc("GetCapabilities") { [request] options in
                 try await connection.capabilities.getCapabilities(request, metadata: metadata, options: options)
             }
-            let advertised = capabilities.cacheCapabilities.maxBatchTotalSizeBytes
-            let limit = advertised > 0 ? advertised : Self.defaultBatchLimit
-            state.withLock { $0.batchLimit = limit }
-            return limit
+            let cache = answer.cacheCapabilities
+            let known = REAPICapabilities(
+                batchLimit: cache.maxBatchTotalSizeBytes > 0 ? cache.maxBatchTotalSizeBytes : Self.defaultBatchLimit,
+                zstdStreams: cache.supportedCompressors.contains(.zstd),
+                zstdBatchUpdates: cache.supportedBatchUpdateCompressors.contains(.zstd))
+            state.withLock { $0.capabilities = known }
+            return known
         } catch let error as CASError where error.code == .remote || error.code == .notFound {
-            // A server without the Capabilities service: remember the default.
+            // A server without the Capabilities service: remember the defaults.
             if error.message.contains("unimplemented") {
-                state.withLock { $0.batchLimit = Self.defaultBatchLimit }
+                state.withLock { $0.capabilities = .assumed }
             }
-            return Self.defaultBatchLimit
+            return .assumed
         } catch {
-            return Self.defaultBatchLimit
+            return .assumed
         }
+    }
+
+    /// The largest total a batch call may carry (see `capabilities()`).
+    func batchLimit() async -> Int64 {
+        await capabilities().batchLimit
     }
 
     /// Whether a blob of `size` bytes goes through a batch call rather than ByteStream.

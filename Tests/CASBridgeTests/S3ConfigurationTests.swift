@@ -180,13 +180,16 @@ struct S3ConfigurationTests {
             url: "s3://cache?endpoint=https://minio.example&path_style=false", environment: env)
         #expect(virtual.host == "cache.minio.example")
         #expect(virtual.path(forKey: "cas/x") == "/cas/x")
+        #expect(virtual.compresses, "zstd=on by default")
+        #expect(try !S3Location(url: "s3://cache?zstd=off", environment: env).compresses)
+        #expect(try S3Location(url: "s3://cache?zstd=ON", environment: env).compresses)
     }
 
     @Test(
         "malformed s3 URLs are rejected with the reason",
         arguments: [
             "s3://", "s3:///prefix", "s3://b?colour=blue", "s3://b?path_style=maybe", "s3://b?endpoint=ftp://x",
-            "s3://b?endpoint=http://h:99999", "s3://bad%bucket",
+            "s3://b?endpoint=http://h:99999", "s3://bad%bucket", "s3://b?zstd=auto",
         ])
     func malformed(_ url: String) {
         #expect(throws: CASError.self) {

@@ -90,6 +90,22 @@ struct S3StoreTests {
         let stats = store.compressionStatistics
         #expect(stats.compressedBlobs == 2)  // up and down
         #expect(stats.ratio > 1.5)
+
+        // zstd=off: the same compressible bytes are stored plain, and still read back.
+        var plainLocation = store.location
+        plainLocation.compresses = false
+        let plain = S3Store(
+            location: plainLocation,
+            credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey),
+            client: try HTTPClient(options: HTTPClient.Options()))
+        let plainText = text + Array("plain".utf8)
+        let digest = SHA256.hash(plainText)
+        try await plain.writeBlob(digest, size: Int64(plainText.count), from: Self.write(plainText, in: work, "plain"))
+        let head = try await plain.send("HEAD", key: plain.location.key("cas", digest.hex))
+        #expect(S3Store.header(head, S3Store.encodingHeader) == nil, "zstd=off stores no encoding marker")
+        #expect(Int(S3Store.header(head, "content-length") ?? "") == plainText.count, "stored as it is")
+        #expect(try await store.readBlob(digest, size: Int64(plainText.count), into: work.sub("plain.out")))
+        #expect(try FileSystem.readFile(work.sub("plain.out")) == plainText)
     }
 
     @Test("SeaweedFS: a blob marked zstd by metadata alone (no Content-Encoding) is decompressed too")

@@ -64,6 +64,209 @@ extension GRPCCore.ServiceDescriptor {
     internal static let build_bazel_remote_execution_v2_ActionCache = GRPCCore.ServiceDescriptor(fullyQualifiedService: "build.bazel.remote.execution.v2.ActionCache")
 }
 
+// MARK: build.bazel.remote.execution.v2.ActionCache (server)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_ActionCache {
+    /// Streaming variant of the service protocol for the "build.bazel.remote.execution.v2.ActionCache" service.
+    ///
+    /// This protocol is the lowest-level of the service protocols generated for this service
+    /// giving you the most flexibility over the implementation of your service. This comes at
+    /// the cost of more verbose and less strict APIs. Each RPC requires you to implement it in
+    /// terms of a request stream and response stream. Where the RPC expects only a single
+    /// request or response message, you are responsible for ensuring your implementation
+    /// maintains this invariant.
+    ///
+    /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
+    /// or ``SimpleServiceProtocol`` instead.
+    internal protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "GetActionResult" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Build_Bazel_Remote_Execution_V2_GetActionResultRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Build_Bazel_Remote_Execution_V2_ActionResult` messages.
+        func getActionResult(
+            request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_GetActionResultRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_ActionResult>
+
+        /// Handle the "UpdateActionResult" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Build_Bazel_Remote_Execution_V2_UpdateActionResultRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Build_Bazel_Remote_Execution_V2_ActionResult` messages.
+        func updateActionResult(
+            request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_UpdateActionResultRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_ActionResult>
+    }
+
+    /// Service protocol for the "build.bazel.remote.execution.v2.ActionCache" service.
+    ///
+    /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
+    /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
+    /// trailing response metadata. If you don't need these then consider using
+    /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
+    /// use ``StreamingServiceProtocol``.
+    internal protocol ServiceProtocol: Build_Bazel_Remote_Execution_V2_ActionCache.StreamingServiceProtocol {
+        /// Handle the "GetActionResult" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Build_Bazel_Remote_Execution_V2_GetActionResultRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Build_Bazel_Remote_Execution_V2_ActionResult` message.
+        func getActionResult(
+            request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_GetActionResultRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_ActionResult>
+
+        /// Handle the "UpdateActionResult" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Build_Bazel_Remote_Execution_V2_UpdateActionResultRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Build_Bazel_Remote_Execution_V2_ActionResult` message.
+        func updateActionResult(
+            request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_UpdateActionResultRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_ActionResult>
+    }
+
+    /// Simple service protocol for the "build.bazel.remote.execution.v2.ActionCache" service.
+    ///
+    /// This is the highest level protocol for the service. The API is the easiest to use but
+    /// doesn't provide access to request or response metadata. If you need access to these
+    /// then use ``ServiceProtocol`` instead.
+    internal protocol SimpleServiceProtocol: Build_Bazel_Remote_Execution_V2_ActionCache.ServiceProtocol {
+        /// Handle the "GetActionResult" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Build_Bazel_Remote_Execution_V2_GetActionResultRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Build_Bazel_Remote_Execution_V2_ActionResult` to respond with.
+        func getActionResult(
+            request: Build_Bazel_Remote_Execution_V2_GetActionResultRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Build_Bazel_Remote_Execution_V2_ActionResult
+
+        /// Handle the "UpdateActionResult" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Build_Bazel_Remote_Execution_V2_UpdateActionResultRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Build_Bazel_Remote_Execution_V2_ActionResult` to respond with.
+        func updateActionResult(
+            request: Build_Bazel_Remote_Execution_V2_UpdateActionResultRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Build_Bazel_Remote_Execution_V2_ActionResult
+    }
+}
+
+// Default implementation of 'registerMethods(with:)'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_ActionCache.StreamingServiceProtocol {
+    internal func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Build_Bazel_Remote_Execution_V2_ActionCache.Method.GetActionResult.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Build_Bazel_Remote_Execution_V2_GetActionResultRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Build_Bazel_Remote_Execution_V2_ActionResult>(),
+            handler: { request, context in
+                try await self.getActionResult(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Build_Bazel_Remote_Execution_V2_ActionCache.Method.UpdateActionResult.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Build_Bazel_Remote_Execution_V2_UpdateActionResultRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Build_Bazel_Remote_Execution_V2_ActionResult>(),
+            handler: { request, context in
+                try await self.updateActionResult(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+    }
+}
+
+// Default implementation of streaming methods from 'StreamingServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_ActionCache.ServiceProtocol {
+    internal func getActionResult(
+        request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_GetActionResultRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_ActionResult> {
+        let response = try await self.getActionResult(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func updateActionResult(
+        request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_UpdateActionResultRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_ActionResult> {
+        let response = try await self.updateActionResult(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+}
+
+// Default implementation of methods from 'ServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_ActionCache.SimpleServiceProtocol {
+    internal func getActionResult(
+        request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_GetActionResultRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_ActionResult> {
+        return GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_ActionResult>(
+            message: try await self.getActionResult(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func updateActionResult(
+        request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_UpdateActionResultRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_ActionResult> {
+        return GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_ActionResult>(
+            message: try await self.updateActionResult(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+}
+
 // MARK: build.bazel.remote.execution.v2.ActionCache (client)
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
@@ -367,6 +570,286 @@ internal enum Build_Bazel_Remote_Execution_V2_ContentAddressableStorage: Sendabl
 extension GRPCCore.ServiceDescriptor {
     /// Service descriptor for the "build.bazel.remote.execution.v2.ContentAddressableStorage" service.
     internal static let build_bazel_remote_execution_v2_ContentAddressableStorage = GRPCCore.ServiceDescriptor(fullyQualifiedService: "build.bazel.remote.execution.v2.ContentAddressableStorage")
+}
+
+// MARK: build.bazel.remote.execution.v2.ContentAddressableStorage (server)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_ContentAddressableStorage {
+    /// Streaming variant of the service protocol for the "build.bazel.remote.execution.v2.ContentAddressableStorage" service.
+    ///
+    /// This protocol is the lowest-level of the service protocols generated for this service
+    /// giving you the most flexibility over the implementation of your service. This comes at
+    /// the cost of more verbose and less strict APIs. Each RPC requires you to implement it in
+    /// terms of a request stream and response stream. Where the RPC expects only a single
+    /// request or response message, you are responsible for ensuring your implementation
+    /// maintains this invariant.
+    ///
+    /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
+    /// or ``SimpleServiceProtocol`` instead.
+    internal protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "FindMissingBlobs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Build_Bazel_Remote_Execution_V2_FindMissingBlobsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Build_Bazel_Remote_Execution_V2_FindMissingBlobsResponse` messages.
+        func findMissingBlobs(
+            request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_FindMissingBlobsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_FindMissingBlobsResponse>
+
+        /// Handle the "BatchUpdateBlobs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsResponse` messages.
+        func batchUpdateBlobs(
+            request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsResponse>
+
+        /// Handle the "BatchReadBlobs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse` messages.
+        func batchReadBlobs(
+            request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse>
+    }
+
+    /// Service protocol for the "build.bazel.remote.execution.v2.ContentAddressableStorage" service.
+    ///
+    /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
+    /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
+    /// trailing response metadata. If you don't need these then consider using
+    /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
+    /// use ``StreamingServiceProtocol``.
+    internal protocol ServiceProtocol: Build_Bazel_Remote_Execution_V2_ContentAddressableStorage.StreamingServiceProtocol {
+        /// Handle the "FindMissingBlobs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Build_Bazel_Remote_Execution_V2_FindMissingBlobsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Build_Bazel_Remote_Execution_V2_FindMissingBlobsResponse` message.
+        func findMissingBlobs(
+            request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_FindMissingBlobsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_FindMissingBlobsResponse>
+
+        /// Handle the "BatchUpdateBlobs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsResponse` message.
+        func batchUpdateBlobs(
+            request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsResponse>
+
+        /// Handle the "BatchReadBlobs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse` message.
+        func batchReadBlobs(
+            request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse>
+    }
+
+    /// Simple service protocol for the "build.bazel.remote.execution.v2.ContentAddressableStorage" service.
+    ///
+    /// This is the highest level protocol for the service. The API is the easiest to use but
+    /// doesn't provide access to request or response metadata. If you need access to these
+    /// then use ``ServiceProtocol`` instead.
+    internal protocol SimpleServiceProtocol: Build_Bazel_Remote_Execution_V2_ContentAddressableStorage.ServiceProtocol {
+        /// Handle the "FindMissingBlobs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Build_Bazel_Remote_Execution_V2_FindMissingBlobsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Build_Bazel_Remote_Execution_V2_FindMissingBlobsResponse` to respond with.
+        func findMissingBlobs(
+            request: Build_Bazel_Remote_Execution_V2_FindMissingBlobsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Build_Bazel_Remote_Execution_V2_FindMissingBlobsResponse
+
+        /// Handle the "BatchUpdateBlobs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsResponse` to respond with.
+        func batchUpdateBlobs(
+            request: Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsResponse
+
+        /// Handle the "BatchReadBlobs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse` to respond with.
+        func batchReadBlobs(
+            request: Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse
+    }
+}
+
+// Default implementation of 'registerMethods(with:)'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_ContentAddressableStorage.StreamingServiceProtocol {
+    internal func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Build_Bazel_Remote_Execution_V2_ContentAddressableStorage.Method.FindMissingBlobs.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Build_Bazel_Remote_Execution_V2_FindMissingBlobsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Build_Bazel_Remote_Execution_V2_FindMissingBlobsResponse>(),
+            handler: { request, context in
+                try await self.findMissingBlobs(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Build_Bazel_Remote_Execution_V2_ContentAddressableStorage.Method.BatchUpdateBlobs.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsResponse>(),
+            handler: { request, context in
+                try await self.batchUpdateBlobs(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Build_Bazel_Remote_Execution_V2_ContentAddressableStorage.Method.BatchReadBlobs.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse>(),
+            handler: { request, context in
+                try await self.batchReadBlobs(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+    }
+}
+
+// Default implementation of streaming methods from 'StreamingServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_ContentAddressableStorage.ServiceProtocol {
+    internal func findMissingBlobs(
+        request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_FindMissingBlobsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_FindMissingBlobsResponse> {
+        let response = try await self.findMissingBlobs(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func batchUpdateBlobs(
+        request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsResponse> {
+        let response = try await self.batchUpdateBlobs(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func batchReadBlobs(
+        request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse> {
+        let response = try await self.batchReadBlobs(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+}
+
+// Default implementation of methods from 'ServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_ContentAddressableStorage.SimpleServiceProtocol {
+    internal func findMissingBlobs(
+        request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_FindMissingBlobsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_FindMissingBlobsResponse> {
+        return GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_FindMissingBlobsResponse>(
+            message: try await self.findMissingBlobs(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func batchUpdateBlobs(
+        request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsResponse> {
+        return GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsResponse>(
+            message: try await self.batchUpdateBlobs(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func batchReadBlobs(
+        request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_BatchReadBlobsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse> {
+        return GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_BatchReadBlobsResponse>(
+            message: try await self.batchReadBlobs(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
 }
 
 // MARK: build.bazel.remote.execution.v2.ContentAddressableStorage (client)
@@ -747,6 +1230,132 @@ internal enum Build_Bazel_Remote_Execution_V2_Capabilities: Sendable {
 extension GRPCCore.ServiceDescriptor {
     /// Service descriptor for the "build.bazel.remote.execution.v2.Capabilities" service.
     internal static let build_bazel_remote_execution_v2_Capabilities = GRPCCore.ServiceDescriptor(fullyQualifiedService: "build.bazel.remote.execution.v2.Capabilities")
+}
+
+// MARK: build.bazel.remote.execution.v2.Capabilities (server)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_Capabilities {
+    /// Streaming variant of the service protocol for the "build.bazel.remote.execution.v2.Capabilities" service.
+    ///
+    /// This protocol is the lowest-level of the service protocols generated for this service
+    /// giving you the most flexibility over the implementation of your service. This comes at
+    /// the cost of more verbose and less strict APIs. Each RPC requires you to implement it in
+    /// terms of a request stream and response stream. Where the RPC expects only a single
+    /// request or response message, you are responsible for ensuring your implementation
+    /// maintains this invariant.
+    ///
+    /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
+    /// or ``SimpleServiceProtocol`` instead.
+    internal protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "GetCapabilities" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Build_Bazel_Remote_Execution_V2_GetCapabilitiesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Build_Bazel_Remote_Execution_V2_ServerCapabilities` messages.
+        func getCapabilities(
+            request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_GetCapabilitiesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_ServerCapabilities>
+    }
+
+    /// Service protocol for the "build.bazel.remote.execution.v2.Capabilities" service.
+    ///
+    /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
+    /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
+    /// trailing response metadata. If you don't need these then consider using
+    /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
+    /// use ``StreamingServiceProtocol``.
+    internal protocol ServiceProtocol: Build_Bazel_Remote_Execution_V2_Capabilities.StreamingServiceProtocol {
+        /// Handle the "GetCapabilities" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Build_Bazel_Remote_Execution_V2_GetCapabilitiesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Build_Bazel_Remote_Execution_V2_ServerCapabilities` message.
+        func getCapabilities(
+            request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_GetCapabilitiesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_ServerCapabilities>
+    }
+
+    /// Simple service protocol for the "build.bazel.remote.execution.v2.Capabilities" service.
+    ///
+    /// This is the highest level protocol for the service. The API is the easiest to use but
+    /// doesn't provide access to request or response metadata. If you need access to these
+    /// then use ``ServiceProtocol`` instead.
+    internal protocol SimpleServiceProtocol: Build_Bazel_Remote_Execution_V2_Capabilities.ServiceProtocol {
+        /// Handle the "GetCapabilities" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Build_Bazel_Remote_Execution_V2_GetCapabilitiesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Build_Bazel_Remote_Execution_V2_ServerCapabilities` to respond with.
+        func getCapabilities(
+            request: Build_Bazel_Remote_Execution_V2_GetCapabilitiesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Build_Bazel_Remote_Execution_V2_ServerCapabilities
+    }
+}
+
+// Default implementation of 'registerMethods(with:)'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_Capabilities.StreamingServiceProtocol {
+    internal func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Build_Bazel_Remote_Execution_V2_Capabilities.Method.GetCapabilities.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Build_Bazel_Remote_Execution_V2_GetCapabilitiesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Build_Bazel_Remote_Execution_V2_ServerCapabilities>(),
+            handler: { request, context in
+                try await self.getCapabilities(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+    }
+}
+
+// Default implementation of streaming methods from 'StreamingServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_Capabilities.ServiceProtocol {
+    internal func getCapabilities(
+        request: GRPCCore.StreamingServerRequest<Build_Bazel_Remote_Execution_V2_GetCapabilitiesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Build_Bazel_Remote_Execution_V2_ServerCapabilities> {
+        let response = try await self.getCapabilities(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+}
+
+// Default implementation of methods from 'ServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Build_Bazel_Remote_Execution_V2_Capabilities.SimpleServiceProtocol {
+    internal func getCapabilities(
+        request: GRPCCore.ServerRequest<Build_Bazel_Remote_Execution_V2_GetCapabilitiesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_ServerCapabilities> {
+        return GRPCCore.ServerResponse<Build_Bazel_Remote_Execution_V2_ServerCapabilities>(
+            message: try await self.getCapabilities(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
 }
 
 // MARK: build.bazel.remote.execution.v2.Capabilities (client)

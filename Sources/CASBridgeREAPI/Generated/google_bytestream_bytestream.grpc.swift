@@ -62,6 +62,214 @@ extension GRPCCore.ServiceDescriptor {
     internal static let google_bytestream_ByteStream = GRPCCore.ServiceDescriptor(fullyQualifiedService: "google.bytestream.ByteStream")
 }
 
+// MARK: google.bytestream.ByteStream (server)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Google_Bytestream_ByteStream {
+    /// Streaming variant of the service protocol for the "google.bytestream.ByteStream" service.
+    ///
+    /// This protocol is the lowest-level of the service protocols generated for this service
+    /// giving you the most flexibility over the implementation of your service. This comes at
+    /// the cost of more verbose and less strict APIs. Each RPC requires you to implement it in
+    /// terms of a request stream and response stream. Where the RPC expects only a single
+    /// request or response message, you are responsible for ensuring your implementation
+    /// maintains this invariant.
+    ///
+    /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
+    /// or ``SimpleServiceProtocol`` instead.
+    internal protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "Read" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Google_Bytestream_ReadRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Google_Bytestream_ReadResponse` messages.
+        func read(
+            request: GRPCCore.StreamingServerRequest<Google_Bytestream_ReadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Google_Bytestream_ReadResponse>
+
+        /// Handle the "Write" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Google_Bytestream_WriteRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Google_Bytestream_WriteResponse` messages.
+        func write(
+            request: GRPCCore.StreamingServerRequest<Google_Bytestream_WriteRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Google_Bytestream_WriteResponse>
+    }
+
+    /// Service protocol for the "google.bytestream.ByteStream" service.
+    ///
+    /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
+    /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
+    /// trailing response metadata. If you don't need these then consider using
+    /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
+    /// use ``StreamingServiceProtocol``.
+    internal protocol ServiceProtocol: Google_Bytestream_ByteStream.StreamingServiceProtocol {
+        /// Handle the "Read" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Google_Bytestream_ReadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Google_Bytestream_ReadResponse` messages.
+        func read(
+            request: GRPCCore.ServerRequest<Google_Bytestream_ReadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Google_Bytestream_ReadResponse>
+
+        /// Handle the "Write" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Google_Bytestream_WriteRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Google_Bytestream_WriteResponse` message.
+        func write(
+            request: GRPCCore.StreamingServerRequest<Google_Bytestream_WriteRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Google_Bytestream_WriteResponse>
+    }
+
+    /// Simple service protocol for the "google.bytestream.ByteStream" service.
+    ///
+    /// This is the highest level protocol for the service. The API is the easiest to use but
+    /// doesn't provide access to request or response metadata. If you need access to these
+    /// then use ``ServiceProtocol`` instead.
+    internal protocol SimpleServiceProtocol: Google_Bytestream_ByteStream.ServiceProtocol {
+        /// Handle the "Read" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Google_Bytestream_ReadRequest` message.
+        ///   - response: A response stream of `Google_Bytestream_ReadResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func read(
+            request: Google_Bytestream_ReadRequest,
+            response: GRPCCore.RPCWriter<Google_Bytestream_ReadResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
+        /// Handle the "Write" method.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Google_Bytestream_WriteRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Google_Bytestream_WriteResponse` to respond with.
+        func write(
+            request: GRPCCore.RPCAsyncSequence<Google_Bytestream_WriteRequest, any Swift.Error>,
+            context: GRPCCore.ServerContext
+        ) async throws -> Google_Bytestream_WriteResponse
+    }
+}
+
+// Default implementation of 'registerMethods(with:)'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Google_Bytestream_ByteStream.StreamingServiceProtocol {
+    internal func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Google_Bytestream_ByteStream.Method.Read.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Google_Bytestream_ReadRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Google_Bytestream_ReadResponse>(),
+            handler: { request, context in
+                try await self.read(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Google_Bytestream_ByteStream.Method.Write.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Google_Bytestream_WriteRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Google_Bytestream_WriteResponse>(),
+            handler: { request, context in
+                try await self.write(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+    }
+}
+
+// Default implementation of streaming methods from 'StreamingServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Google_Bytestream_ByteStream.ServiceProtocol {
+    internal func read(
+        request: GRPCCore.StreamingServerRequest<Google_Bytestream_ReadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Google_Bytestream_ReadResponse> {
+        let response = try await self.read(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+
+    internal func write(
+        request: GRPCCore.StreamingServerRequest<Google_Bytestream_WriteRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Google_Bytestream_WriteResponse> {
+        let response = try await self.write(
+            request: request,
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+}
+
+// Default implementation of methods from 'ServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Google_Bytestream_ByteStream.SimpleServiceProtocol {
+    internal func read(
+        request: GRPCCore.ServerRequest<Google_Bytestream_ReadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Google_Bytestream_ReadResponse> {
+        return GRPCCore.StreamingServerResponse<Google_Bytestream_ReadResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.read(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    internal func write(
+        request: GRPCCore.StreamingServerRequest<Google_Bytestream_WriteRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Google_Bytestream_WriteResponse> {
+        return GRPCCore.ServerResponse<Google_Bytestream_WriteResponse>(
+            message: try await self.write(
+                request: request.messages,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+}
+
 // MARK: google.bytestream.ByteStream (client)
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
