@@ -27,6 +27,7 @@ struct REAPICompressionTests {
         defer { server.stop() }
         let store = try Self.store(server)
         defer { store.shutdown() }
+        #expect(await store.capabilities().zstdStreams, "the server's capabilities were read")
         let dir = try TemporaryDirectory("reapi-zstd")
         var rng = SystemRandomNumberGenerator()
         let blobs: [(name: String, bytes: [UInt8])] = [
@@ -65,6 +66,7 @@ struct REAPICompressionTests {
         defer { server.stop() }
         let store = try Self.store(server)
         defer { store.shutdown() }
+        #expect(await store.capabilities().zstdStreams, "the server's capabilities were read")
         let dir = try TemporaryDirectory("reapi-zstd-bad")
         let small = Array(Self.compressible.prefix(20_000))
         let large = Self.compressible
@@ -72,6 +74,7 @@ struct REAPICompressionTests {
         // The same length, other content: the hash of what was written says so.
         server.damage(SHA256.hash(small), .otherContent)
         let hash = try await store.readBlobHashed(SHA256.hash(small), size: Int64(small.count), into: dir.sub("s"))
+        #expect(server.events.contains("BatchReadBlobs zstd \(SHA256.hash(small).hex)"))
         #expect(hash != nil && hash?.digest != SHA256.hash(small))
         // A stream cut in the middle of the zstd frame is an error, not a short blob.
         server.damage(SHA256.hash(large), .truncated)
