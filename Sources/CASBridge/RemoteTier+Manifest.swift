@@ -129,9 +129,9 @@ extension RemoteTier {
 
     /// Opens the jobs' gates in order, keeping at most `prefetchConcurrency` downloads and
     /// `prefetchBytes` in flight (always at least one), so that what the go command asks for
-    /// first arrives first instead of sharing the link with everything else. A cancelled
-    /// prefetch or a failing remote opens the rest at once: their downloads then end
-    /// without a request.
+    /// first arrives first instead of sharing the link with everything else. A failing remote
+    /// ends the prefetch: the gates left closed open only for a get that needs their download
+    /// (which may then take the breaker's half-open probe) or at close (`stopPrefetching`).
     private func prefetch(_ jobs: [PrefetchJob]) async {
         await withTaskGroup(of: Int64.self) { group in
             var running = 0
@@ -156,7 +156,6 @@ extension RemoteTier {
                     return job.bytes
                 }
             }
-            for job in jobs[next...] { job.gate.open() }
         }
     }
 
