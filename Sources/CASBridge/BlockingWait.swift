@@ -13,6 +13,16 @@ public func waitForTask<T: Sendable>(_ operation: @escaping @Sendable () async -
     return box.value!
 }
 
+/// Runs blocking `work` (compression, hashing, file I/O) on a Dispatch thread and awaits
+/// its result, so that it does not hold one of the concurrency pool's threads.
+public func runOffPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try work() })
+        }
+    }
+}
+
 private final class ResultBox<T>: @unchecked Sendable {
     // Written once before the semaphore is signalled and read after it is waited for.
     var value: T?

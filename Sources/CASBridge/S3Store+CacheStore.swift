@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 
 extension S3Store: CompressionReporting {}
@@ -87,7 +86,7 @@ extension S3Store {
         defer { if let compressedPath { unlink(compressedPath) } }
         if location.compresses && size >= Zstd.minimumSize {
             let target = Self.temporaryPath("zst")
-            let result: (Int64, Digest)? = try await Self.offload {
+            let result: (Int64, Digest)? = try await runOffPool {
                 guard let n = try Zstd.compressFile(path, size: size, to: target) else { return nil }
                 let (hash, _) = try FileSystem.hashFile(target)
                 return (n, hash)
@@ -178,14 +177,5 @@ extension S3Store {
         var base = "/tmp"
         if let t = getenv("TMPDIR"), t.pointee != 0 { base = String(cString: t) }
         return "\(base)/casbridge-s3-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).\(suffix)"
-    }
-
-    /// Runs blocking file work (compression, hashing) off the concurrency pool.
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try work() })
-            }
-        }
     }
 }

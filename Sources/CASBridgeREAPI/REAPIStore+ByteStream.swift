@@ -1,5 +1,4 @@
 import CASBridge
-import Dispatch
 import FoundationEssentials
 import GRPCCore
 import Glibc
@@ -67,7 +66,7 @@ extension REAPIStore {
         if await capabilities().zstdStreams && size >= Zstd.minimumSize {
             let (fd, target) = try FileSystem.makeTemporaryFile(prefix: "casbridge-grpc-zst")
             close(fd)
-            if let compressedSize = try await Self.offload({ try Zstd.compressFile(path, size: size, to: target) }) {
+            if let compressedSize = try await runOffPool({ try Zstd.compressFile(path, size: size, to: target) }) {
                 compressedPath = target
                 body = (target, compressedSize)
             } else {
@@ -119,15 +118,6 @@ extension REAPIStore {
             )
         }
         counters.withLock { $0.add(raw: size, wire: upload.size) }
-    }
-
-    /// Runs blocking file work (compression) off the concurrency pool.
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try work() })
-            }
-        }
     }
 
     /// A random (version 4) UUID for upload resource names.
