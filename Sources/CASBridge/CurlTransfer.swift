@@ -34,9 +34,7 @@ final class CurlTransfer: @unchecked Sendable {
     private let downloadPath: String?
     private let sink: (any BlobSink)?
     private let zstdMarker: String?
-    private var hasher: SHA256?
-    private var hashedBytes: Int64 = 0
-    private var downloadFD: Int32 = -1
+    private var file: BlobFileWriter?
     private var sinkStarted = false
     private var decompressor: ZstdDecompressor?
     private var decided = false
@@ -64,7 +62,6 @@ final class CurlTransfer: @unchecked Sendable {
         downloadPath = download.path
         sink = download.sink
         zstdMarker = download.zstdMarker?.lowercased()
-        if download.path != nil { hasher = SHA256() }
         errorBuffer[0] = 0
         let me = Unmanaged.passUnretained(self).toOpaque()
         casb_easy_setopt_string(easy, CURLOPT_URL, url)
@@ -143,7 +140,6 @@ final class CurlTransfer: @unchecked Sendable {
         casb_slist_free_all(headerList)
         errorBuffer.deallocate()
         if uploadFD >= 0 { close(uploadFD) }
-        if downloadFD >= 0 { close(downloadFD) }
         decompressor?.recycle()
     }
 
@@ -221,9 +217,7 @@ final class CurlTransfer: @unchecked Sendable {
         if toFile, let sink {
             try sink.write(piece)
         } else if toFile {
-            try FileSystem.writeAll(downloadFD, piece, path: downloadPath!)
-            hasher?.update(piece)
-            hashedBytes += Int64(piece.count)
+            try file!.write(piece)
         } else if keepWholeBody || body.count < CurlTransfer.errorBodyCap {
             body.append(contentsOf: piece)
         }
@@ -236,7 +230,7 @@ final class CurlTransfer: @unchecked Sendable {
                 sinkStarted = true
                 return true
             }
-            downloadFD = try FileSystem.openEmptied(downloadPath!)
+            file = try BlobFileWriter(path: downloadPath!)
             return true
         } catch {
             callbackError = CASError(.io, "\(method) \(url): cannot write \(downloadPath ?? "the body")", cause: error)
@@ -256,7 +250,7 @@ final class CurlTransfer: @unchecked Sendable {
         var response = 0
         casb_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &response)
         let success = (200..<300).contains(response)
-        if success, downloadPath != nil || sink != nil, downloadFD < 0, !sinkStarted, !openDownload() {
+        if success, downloadPath != nil || sink != nil, file == nil, !sinkStarted, !openDownload() {
             return .failure(callbackError ?? CASError(.io, "\(method) \(url): cannot take the body"))
         }
         if let decompressor, !decompressor.finished {
@@ -266,8 +260,12 @@ final class CurlTransfer: @unchecked Sendable {
             body.removeLast(body.count - CurlTransfer.errorBodyCap)
         }
         var hash: ContentHash? = nil
-        if success, let digest = hasher.take()?.finalize() {
-            hash = ContentHash(digest: digest, size: hashedBytes)
+        if success, let file {
+            do {
+                hash = try file.finish()
+            } catch {
+                return .failure(CASError(.io, "\(method) \(url): cannot write \(file.path)", cause: error))
+            }
         }
         return .success(HTTPClient.Response(status: response, headers: headers, body: body, downloadHash: hash))
     }

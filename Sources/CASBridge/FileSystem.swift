@@ -44,6 +44,21 @@ public enum FileSystem {
         }
     }
 
+    /// Writes all of `bytes` to `fd` at `offset`.
+    public static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String = "")
+        throws
+    {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("write \(path)", errno: errno)
+            }
+            done += n
+        }
+    }
+
     /// Writes all of `bytes` to `fd`.
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String = "") throws {
         try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }

@@ -97,16 +97,23 @@ extension RemoteTier {
         for (i, segment) in manifest.segments.enumerated() where !pieces[i].isEmpty {
             let gate = PrefetchGate()
             let wanted = pieces[i]
+            // One per piece, opened when the piece is stored (or the read is over), so a get
+            // waits for its output's bytes, not for the rest of the segment.
+            var arrivals: [Digest: PrefetchGate] = [:]
+            for piece in wanted { arrivals[piece.entry.outputID] = PrefetchGate() }
+            let arrived = arrivals
             let read = Task.detached { [self] in
                 await gate.wait()
-                await self.readSegment(segment, pieces: wanted, into: local)
+                await self.readSegment(segment, pieces: wanted, into: local) { arrived[$0]?.open() }
+                for a in arrived.values { a.open() }
             }
             reads.append(read)
             for piece in wanted {
                 let entry = piece.entry
+                let arrival = arrived[entry.outputID]!
                 w.gates[entry.outputID] = gate
                 w.downloads[entry.outputID] = Task.detached { [self] in
-                    await read.value
+                    await arrival.wait()
                     if local.hasBlob(entry.outputID) { return true }
                     return await self.downloadOrForget(entry, into: local)
                 }
@@ -167,11 +174,12 @@ extension RemoteTier {
     }
 
     private func readSegment(
-        _ segment: WarmManifest.Segment, pieces: [SegmentSplitter.Piece], into local: LocalStore
+        _ segment: WarmManifest.Segment, pieces: [SegmentSplitter.Piece], into local: LocalStore,
+        published: @escaping @Sendable (Digest) -> Void
     ) async {
         let needed = pieces.filter { !local.hasBlob($0.entry.outputID) }
         guard !needed.isEmpty, !Task.isCancelled, breaker.position == .closed else { return }
-        let splitter = SegmentSplitter(pieces: needed, local: local)
+        let splitter = SegmentSplitter(pieces: needed, local: local, published: published)
         let found = await guarded("read segment \(segment.digest)") {
             try await store.readBlob(segment.digest, size: segment.size, to: splitter)
         }

@@ -13,11 +13,11 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
     }
 
     private let local: LocalStore
+    private let onPublished: @Sendable (Digest) -> Void
     private let pieces: [Piece]
     private var next = 0
     private var position: Int64 = 0
-    private var current: LocalStore.TempFile?
-    private var hasher: SHA256?
+    private var current: BlobFileWriter?
     private var done = Set<Digest>()
 
     /// Outputs published so far.
@@ -27,8 +27,9 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
     /// Outputs whose bytes did not hash to their OutputID.
     private(set) var corrupt: [Digest] = []
 
-    /// Creates a splitter of `pieces` (sorted by offset; overlapping ones and repeats dropped).
-    init(pieces: [Piece], local: LocalStore) {
+    /// Creates a splitter of `pieces` (sorted by offset; overlapping ones and repeats dropped)
+    /// that calls `published` with each output as soon as it is in the local store.
+    init(pieces: [Piece], local: LocalStore, published: @escaping @Sendable (Digest) -> Void = { _ in }) {
         var kept: [Piece] = []
         var end: Int64 = 0
         var seen = Set<Digest>()
@@ -39,6 +40,7 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
         }
         self.pieces = kept
         self.local = local
+        onPublished = published
     }
 
     func restart() throws {
@@ -62,13 +64,10 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
             let chunk = UnsafeRawBufferPointer(rebasing: rest[..<take])
             if !done.contains(piece.entry.outputID) {
                 if position == piece.offset {
-                    current = try local.makeTempFile(for: piece.entry.outputID)
-                    hasher = SHA256()
+                    let temp = try local.makeTempFile(for: piece.entry.outputID)
+                    current = BlobFileWriter(fd: temp.fd, path: temp.path)
                 }
-                if let current {
-                    try FileSystem.writeAll(current.fd, chunk, path: current.path)
-                    hasher?.update(chunk)
-                }
+                try current?.write(chunk)
             }
             rest = UnsafeRawBufferPointer(rebasing: rest[take...])
             position += Int64(take)
@@ -87,9 +86,15 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
     private func finishPiece(_ piece: Piece) throws {
         guard let temp = current else { return }
         current = nil
-        close(temp.fd)
         let entry = piece.entry
-        guard hasher.take()?.finalize() == entry.outputID else {
+        let hash: ContentHash
+        do {
+            hash = try temp.finish()
+        } catch {
+            unlink(temp.path)
+            throw error
+        }
+        guard hash.digest == entry.outputID else {
             unlink(temp.path)
             corrupt.append(entry.outputID)
             return
@@ -104,12 +109,13 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
         done.insert(entry.outputID)
         published.append(entry.outputID)
         publishedBytes += entry.size
+        onPublished(entry.outputID)
     }
 
     private func discardCurrent() {
         guard let temp = current else { return }
         current = nil
-        close(temp.fd)
+        temp.abandon()
         unlink(temp.path)
     }
 }

@@ -12,60 +12,57 @@ enum REAPIReadTarget: Sendable {
         switch self {
         case .file(let path):
             do {
-                return REAPIReadWriter(fd: try FileSystem.openEmptied(path), path: path, sink: nil)
+                return REAPIReadWriter(file: try BlobFileWriter(path: path), sink: nil)
             } catch {
                 throw CASError(.io, "grpc: cannot create \(path)", cause: error)
             }
         case .sink(let sink):
             try sink.restart()
-            return REAPIReadWriter(fd: -1, path: "", sink: sink)
+            return REAPIReadWriter(file: nil, sink: sink)
         }
     }
 
     /// Writes `data` as the whole blob; returns its hash when the target is a file.
     func deliver(_ data: Data) throws -> ContentHash? {
         let writer = try open()
-        defer { writer.close() }
         try data.withUnsafeBytes { try writer.write($0) }
-        return writer.close()
+        return try writer.finish()
     }
 }
 
 /// Takes the pieces of one read attempt; used by one task at a time.
 final class REAPIReadWriter: @unchecked Sendable {
-    private var fd: Int32
-    private let path: String
+    private var file: BlobFileWriter?
     private let sink: (any BlobSink)?
-    private var hasher: SHA256? = SHA256()
-    private var size: Int64 = 0
 
-    init(fd: Int32, path: String, sink: (any BlobSink)?) {
-        self.fd = fd
-        self.path = path
+    init(file: BlobFileWriter?, sink: (any BlobSink)?) {
+        self.file = file
         self.sink = sink
     }
 
-    deinit { close() }
-
     func write(_ piece: UnsafeRawBufferPointer) throws {
         if let sink { return try sink.write(piece) }
+        guard let file else { return }
         do {
-            try FileSystem.writeAll(fd, piece, path: path)
+            try file.write(piece)
         } catch {
-            throw CASError(.io, "grpc: cannot write \(path)", cause: error)
+            throw CASError(.io, "grpc: cannot write \(file.path)", cause: error)
         }
-        hasher?.update(piece)
-        size += Int64(piece.count)
     }
 
-    /// Ends the attempt: closes the file and returns its hash (nil for a sink, or when
-    /// already closed).
-    @discardableResult
-    func close() -> ContentHash? {
-        guard fd >= 0 else { return nil }
-        Glibc.close(fd)
-        fd = -1
-        guard let digest = hasher.take()?.finalize() else { return nil }
-        return ContentHash(digest: digest, size: size)
+    /// Ends the attempt: writes the rest of the file, closes it and returns its hash (nil for
+    /// a sink, or when already ended).
+    func finish() throws -> ContentHash? {
+        guard let file = file.take() else { return nil }
+        do {
+            return try file.finish()
+        } catch {
+            throw CASError(.io, "grpc: cannot write \(file.path)", cause: error)
+        }
+    }
+
+    /// Ends the attempt without finishing the file (the caller removes it).
+    func abandon() {
+        file.take()?.abandon()
     }
 }

@@ -17,7 +17,7 @@ extension REAPIStore {
         do {
             let (result, wire) = try await rpc("ByteStream.Read of \(digest)") { [request] options in
                 let writer = try target.open()
-                defer { writer.close() }
+                defer { writer.abandon() }
                 let decompressor = zstd ? ZstdDecompressor.take() : nil
                 defer { decompressor?.recycle() }
                 return try await connection.byteStream.read(request, metadata: metadata, options: options) {
@@ -44,7 +44,7 @@ extension REAPIStore {
                     if let decompressor, !decompressor.finished {
                         throw CASError(.remote, "the zstd stream ended early")
                     }
-                    return (ReadResult.read(writer.close()), wire)
+                    return (ReadResult.read(try writer.finish()), wire)
                 }
             }
             counters.withLock { $0.add(raw: size, wire: wire) }

@@ -1,4 +1,5 @@
 import CASBridgeTestSupport
+import Synchronization
 import Testing
 
 @testable import CASBridge
@@ -42,6 +43,24 @@ struct SegmentSplitterTests {
 
     static func text(_ p: SegmentSplitter.Piece, in segment: [UInt8]) -> ArraySlice<UInt8> {
         segment[Int(p.offset)..<Int(p.offset + p.entry.size)]
+    }
+
+    @Test("each stored piece is announced at once, before the rest of the segment arrives; damaged ones are not")
+    func announcesPieces() throws {
+        let dir = try TemporaryDirectory("splitter")
+        let local = try LocalStore(directory: dir.sub("store"))
+        let pieces = [Self.piece("alpha", at: 0), Self.piece("beta", at: 6), Self.piece("gamma", at: 11)]
+        let announced = Mutex<[Digest]>([])
+        let splitter = SegmentSplitter(pieces: pieces, local: local) { digest in
+            #expect(local.hasBlob(digest), "announced only once it is in the store")
+            announced.withLock { $0.append(digest) }
+        }
+        try splitter.restart()
+        try Array("alpha|bXta|ga".utf8).withUnsafeBytes { try splitter.write($0) }
+        #expect(announced.withLock { $0 } == [pieces[0].entry.outputID], "alpha, while gamma is still coming")
+        try Array("mma".utf8).withUnsafeBytes { try splitter.write($0) }
+        splitter.finish()
+        #expect(announced.withLock { $0 } == [pieces[0], pieces[2]].map(\.entry.outputID))
     }
 
     @Test("a damaged piece is counted and never stored; the others still are")

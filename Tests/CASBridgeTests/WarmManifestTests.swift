@@ -331,6 +331,83 @@ struct WarmManifestTests {
         _ = await tier.drain(timeout: .seconds(1))
     }
 
+    /// A store that streams blob `held` to a sink up to `cut` bytes, then holds the rest
+    /// until released.
+    final class TrickleReads: CacheStore {
+        let inner: LocalStore
+        let held: Digest
+        let cut: Int
+        let released = Mutex(false)
+        var name: String { "trickle" }
+        init(_ inner: LocalStore, holding held: Digest, cut: Int) {
+            self.inner = inner
+            self.held = held
+            self.cut = cut
+        }
+        func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> { try await inner.missingBlobs(digests) }
+        func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+            try await inner.readBlob(digest, size: size, into: path)
+        }
+        func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
+            guard digest == held else { return try await inner.readBlob(digest, size: size, to: sink) }
+            let bytes = try FileSystem.readFile(inner.blobPath(digest))
+            try sink.restart()
+            try bytes.prefix(cut).withUnsafeBytes { try sink.write($0) }
+            while !released.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+            try bytes.dropFirst(cut).withUnsafeBytes { try sink.write($0) }
+            return true
+        }
+        func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
+            try await inner.writeBlob(digest, size: size, from: path)
+        }
+        func entry(for actionID: Digest) async throws -> ActionEntry? { try await inner.entry(for: actionID) }
+        func record(_ entry: ActionEntry, for actionID: Digest) async throws {
+            try inner.record(entry, for: actionID)
+        }
+    }
+
+    @Test("a get for an output in a segment is answered once its own bytes are in, not the whole segment's")
+    func piecesArriveOnTheirOwn() async throws {
+        let dir = try TemporaryDirectory("manifest")
+        let backing = try LocalStore(directory: dir.sub("remote"))
+        let actions = (1...3).map { Digest(bytes: [UInt8](repeating: $0, count: 32))! }
+        for n in 1...3 { _ = try Self.put("output \(n)", action: UInt8(n), in: backing) }
+        let localA = try LocalStore(directory: dir.sub("a"))
+        let tierA = RemoteTier(
+            store: backing, mode: .readwrite, statistics: HelperStatistics(), logger: Logger(label: "test"),
+            manifestName: "ci")
+        for action in actions { tierA.noteUse(action, try #require(await tierA.fetch(action, into: localA)).entry) }
+        #expect(await tierA.drain(timeout: .seconds(10)) == 0)
+        let written = try #require(backing.lookup(WarmManifest.actionID(named: "ci")))
+        let manifest = try WarmManifest(decoding: FileSystem.readFile(written.path))
+        let segment = try #require(manifest.segments.first)
+        let first = try #require(manifest.records.first { $0.placement?.offset == 0 })
+        let others = manifest.records.filter { $0.actionID != first.actionID }
+        #expect(others.count == 2 && others.allSatisfy { $0.placement?.segment == 0 })
+
+        // The segment's read stops one byte past the first output until released.
+        let remote = TrickleReads(backing, holding: segment.digest, cut: Int(first.entry.size) + 1)
+        defer { remote.released.withLock { $0 = true } }
+        let local = try LocalStore(directory: dir.sub("b"))
+        let stats = HelperStatistics()
+        let tier = RemoteTier(
+            store: remote, mode: .readonly, statistics: stats, logger: Logger(label: "test"), manifestName: "ci")
+        let answered = Mutex(false)
+        let get = Task {
+            let hit = await tier.fetch(first.actionID, into: local)
+            answered.withLock { $0 = true }
+            return hit
+        }
+        for _ in 0..<1000 where !answered.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(answered.withLock { $0 }, "the get waited for the rest of the segment")
+        #expect(others.allSatisfy { !local.hasBlob($0.entry.outputID) }, "the read is still held")
+        remote.released.withLock { $0 = true }
+        #expect(await get.value?.entry == first.entry)
+        for r in others { #expect(try #require(await tier.fetch(r.actionID, into: local)).entry == r.entry) }
+        #expect(stats.snapshot.segmentReads == 1 && stats.snapshot.manifestHits == 3)
+        _ = await tier.drain(timeout: .seconds(1))
+    }
+
     /// A store whose uploads of `slowSize` bytes take ten minutes (cancellable).
     final class SlowUploads: CacheStore {
         let inner: LocalStore
