@@ -125,6 +125,15 @@ public final class HelperServer {
             writer.enqueue(.miss(id: request.id))
             return
         }
+        if let hit = remote.readyHit(actionID, in: local) {
+            statistics.update {
+                $0.remoteHits += 1
+                $0.hitBytes += hit.entry.size
+            }
+            writer.enqueue(.found(id: request.id, entry: hit.entry, diskPath: hit.path))
+            remote.noteUse(actionID, hit.entry)
+            return
+        }
         inFlight.enter()
         let (local, writer, statistics, group) = (self.local, self.writer, self.statistics, inFlight)
         let id = request.id

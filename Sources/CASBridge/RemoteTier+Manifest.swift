@@ -9,6 +9,8 @@ extension RemoteTier {
         /// Loads the manifest; its value maps ActionIDs to entries (empty without one).
         var loading: Task<[Digest: ActionEntry], Never>?
         var loaded: WarmManifest?
+        /// The loaded manifest's entries by ActionID.
+        var byAction: [Digest: ActionEntry] = [:]
         var loadFinished = false
         var prefetcher: Task<Void, Never>?
         var segmentReads: [Task<Void, Never>] = []
@@ -34,6 +36,7 @@ extension RemoteTier {
                 for r in manifest?.records ?? [] { byAction[r.actionID] = r.entry }
                 warm.withLock { w in
                     w.loaded = manifest
+                    w.byAction = byAction
                     w.loadFinished = true
                     if let manifest, !w.stopped {
                         let jobs = schedulePrefetch(manifest, into: local, &w)
@@ -194,6 +197,17 @@ extension RemoteTier {
                 "remote \(store.name): segment \(segment.digest) held \(splitter.corrupt.count) damaged outputs (first \(first)); reading them on their own"
             )
         }
+    }
+
+    /// A hit that needs no waiting: the manifest has loaded and names `actionID`, and its
+    /// blob is already in the local store (prefetched and verified). Records the entry
+    /// locally. Nil otherwise; `fetch` then does the rest.
+    public func readyHit(_ actionID: Digest, in local: LocalStore) -> LocalStore.Hit? {
+        guard let entry = warm.withLock({ $0.byAction[actionID] }), local.hasBlob(entry.outputID),
+            let hit = recordLocally(entry, for: actionID, in: local)
+        else { return nil }
+        statistics.update { $0.manifestHits += 1 }
+        return hit
     }
 
     /// The manifest's entry for `actionID`, once the manifest has loaded.

@@ -143,7 +143,7 @@ public final class RemoteTier: Sendable {
         return recordLocally(entry, for: actionID, in: local)
     }
 
-    private func recordLocally(_ entry: ActionEntry, for actionID: Digest, in local: LocalStore) -> LocalStore.Hit? {
+    func recordLocally(_ entry: ActionEntry, for actionID: Digest, in local: LocalStore) -> LocalStore.Hit? {
         do {
             try local.record(entry, for: actionID)
         } catch {

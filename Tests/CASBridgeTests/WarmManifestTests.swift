@@ -214,16 +214,20 @@ struct WarmManifestTests {
         let statsB = HelperStatistics()
         let tierB = RemoteTier(
             store: remote, mode: .readwrite, statistics: statsB, logger: Logger(label: "test"), manifestName: "ci")
+        #expect(tierB.readyHit(actions[1], in: localB) == nil, "no manifest loaded yet")
         let hit = try #require(await tierB.fetch(actions[1], into: localB))
         #expect(hit.entry == entries[1])
         #expect(statsB.snapshot.manifestHits == 1 && statsB.snapshot.manifestRecords == 3)
         for _ in 0..<500 where !entries.allSatisfy({ localB.hasBlob($0.outputID) }) { usleep(10_000) }
         #expect(entries.allSatisfy { localB.hasBlob($0.outputID) }, "prefetched")
         #expect(localB.lookup(actions[0]) == nil, "prefetching stores blobs, not entries nobody asked for")
+        #expect(tierB.readyHit(actions[2], in: localB)?.entry == entries[2], "prefetched: a hit without waiting")
+        #expect(localB.lookup(actions[2])?.entry == entries[2], "and recorded locally")
+        #expect(tierB.readyHit(Digest(bytes: [UInt8](repeating: 7, count: 32))!, in: localB) == nil)
         for action in actions {
             tierB.noteUse(action, try #require(await tierB.fetch(action, into: localB)).entry)
         }
-        #expect(statsB.snapshot.manifestHits == 4)
+        #expect(statsB.snapshot.manifestHits == 5)
         #expect(statsB.snapshot.segmentReads == 1, "all three in one read")
         // It used exactly what the manifest leads with: nothing new to write.
         #expect(await tierB.drain(timeout: .seconds(10)) == 0)
