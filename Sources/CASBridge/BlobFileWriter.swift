@@ -138,8 +138,15 @@ public final class BlobFileWriter {
         return true
     }
 
-    /// False once a file system refused `O_DIRECT`, for the rest of the process.
+    /// False once a file system refused `O_DIRECT`, or direct writes were turned off, for
+    /// the rest of the process.
     private static let directWorks = Atomic<Bool>(true)
+
+    /// Writes every byte of later blobs through the page cache (`CASBRIDGE_DIRECT_WRITES=off`),
+    /// for file systems where `O_DIRECT` is accepted but slow.
+    public static func turnOffDirectWrites() {
+        directWorks.store(false, ordering: .relaxed)
+    }
 
     /// Whether direct writes are worth trying: not after a file system refused them.
     static func directWritesAllowed(fd: Int32) -> Bool {

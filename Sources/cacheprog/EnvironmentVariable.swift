@@ -34,6 +34,9 @@ enum EnvironmentVariable: String, CaseIterable {
     case maxAge = "CASBRIDGE_MAX_AGE"
     /// The least time between automatic trims (`--trim-interval`); `0` disables them.
     case trimInterval = "CASBRIDGE_TRIM_INTERVAL"
+    /// `off` writes downloaded blobs wholly through the page cache; by default (`on`) all
+    /// but their first 32 KiB go straight to disk (`O_DIRECT`) where the file system allows it.
+    case directWrites = "CASBRIDGE_DIRECT_WRITES"
 
     /// The variable's value, or nil when unset or empty.
     var value: String? {

@@ -18,6 +18,15 @@ enum Parsing {
     }
 
     /// A duration in nanoseconds.
+    /// `on`/`off` (also `1`/`0`, `true`/`false`, `yes`/`no`).
+    static func toggle(_ text: String, what: String) throws -> Bool {
+        switch text.lowercased() {
+        case "on", "1", "true", "yes": return true
+        case "off", "0", "false", "no": return false
+        default: throw ValidationError("\(what): '\(text)' is neither on nor off")
+        }
+    }
+
     static func duration(_ text: String, what: String) throws -> Int64 {
         let t = text.trimmingCharacters(in: " ").lowercased()
         let units: [(String, Double)] = [

@@ -34,6 +34,11 @@ struct ServeSettings: Equatable {
             maxAge: try Parsing.duration(maxAge ?? EnvironmentVariable.maxAge.value ?? "7d", what: "--max-age"))
         let interval = try Parsing.duration(
             trimInterval ?? EnvironmentVariable.trimInterval.value ?? "1h", what: "--trim-interval")
+        if let raw = EnvironmentVariable.directWrites.value,
+            try !Parsing.toggle(raw, what: EnvironmentVariable.directWrites.rawValue)
+        {
+            BlobFileWriter.turnOffDirectWrites()
+        }
         var options = HelperServer.Options()
         let timeout = try Parsing.duration(
             uploadTimeout ?? EnvironmentVariable.uploadTimeout.value ?? "5s", what: "--upload-timeout")

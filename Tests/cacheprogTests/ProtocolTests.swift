@@ -264,6 +264,23 @@ struct ProtocolTests {
         #expect(!result.stdout.contains("KnownCommands"), "the helper did not start serving")
     }
 
+    @Test("CASBRIDGE_DIRECT_WRITES takes on or off; anything else is refused with the variable's name")
+    func directWritesVariable() throws {
+        for value in ["off", "on"] {
+            let helper = try HelperProcess(
+                arguments: ["--dir", store.path], environment: ["CASBRIDGE_DIRECT_WRITES": value])
+            #expect(helper.readResponse()?["KnownCommands"] != nil)
+            helper.sendClose()
+            _ = helper.readResponse()
+            #expect(helper.waitForExit() == 0)
+        }
+        let result = try ProcessRunner.run(
+            [TestPaths.cacheprog, "--dir", store.path], environment: ["CASBRIDGE_DIRECT_WRITES": "sometimes"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("CASBRIDGE_DIRECT_WRITES: 'sometimes' is neither on nor off"), "\(result.stderr)")
+        #expect(!result.stdout.contains("KnownCommands"), "the helper did not start serving")
+    }
+
     @Test("--help documents every flag and its environment variable")
     func help() throws {
         let result = try ProcessRunner.run([TestPaths.cacheprog, "serve", "--help"])
