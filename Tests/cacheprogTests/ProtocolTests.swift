@@ -277,7 +277,8 @@ struct ProtocolTests {
         let result = try ProcessRunner.run(
             [TestPaths.cacheprog, "--dir", store.path], environment: ["CASBRIDGE_DIRECT_WRITES": "sometimes"])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("CASBRIDGE_DIRECT_WRITES: 'sometimes' is neither on nor off"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("CASBRIDGE_DIRECT_WRITES: 'sometimes' is neither on nor off"), "\(result.stderr)")
         #expect(!result.stdout.contains("KnownCommands"), "the helper did not start serving")
     }
 
