@@ -36,13 +36,14 @@ PY
 # that was deleted in the last 60 s, or 360 s while its inode-table block is dirty (recently_deleted() in
 # fs/ext4/ialloc.c): after a mass deletion, such as an earlier benchmark's or test run's cleanup, each new
 # file costs up to a millisecond of kernel time for minutes. That is the machine's state, not the helper's,
-# and the built-in side creates no files; the timed runs start once it has passed. `sync` writes the inode
-# tables back, so the shorter window applies; a settled probe takes 0.03-0.05 s on this machine.
+# and the built-in side creates no files; the timed runs start once it has passed. No `sync` here: creating
+# files dirties the inode tables, which stretches the window to 360 s for the runs, so the probe must see that
+# too (after the previous script's cleanup a probe of synced tables passed at once and the runs that followed
+# took 0.25 s per probe). A settled probe takes 0.03-0.05 s on this machine.
 settle_fs() {
     local waited=0 probe i=0
     while true; do
         i=$((i + 1))
-        sync
         probe=$(fs_probe "$1/settle-$i")
         if [ "$(echo "$probe <= 0.08" | bc)" = 1 ] || ((waited >= 420)); then break; fi
         sleep 15
