@@ -32,6 +32,7 @@ cleanup() {
     if [ -n "$bgd_pid" ]; then kill "$bgd_pid" 2>/dev/null || true; wait "$bgd_pid" 2>/dev/null || true; fi
     chmod -R u+w "$work"; rm -rf "$work"
     if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
+    mark_deletion
 }
 trap cleanup EXIT
 export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1

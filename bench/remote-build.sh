@@ -31,6 +31,7 @@ cleanup() {
     for pid in $proxy_pid $server_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
     chmod -R u+w "$work"; rm -rf "$work"
     if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
+    mark_deletion
 }
 trap cleanup EXIT
 export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1
