@@ -40,7 +40,7 @@ public final class BlobFileWriter {
     public init(fd: Int32, path: String) {
         self.fd = fd
         self.path = path
-        directAllowed = BlobFileWriter.directWritesAllowed(fd: fd)
+        directAllowed = BlobFileWriter.directWorks.load(ordering: .relaxed)
     }
 
     deinit {
@@ -146,10 +146,5 @@ public final class BlobFileWriter {
     /// for file systems where `O_DIRECT` is accepted but slow.
     public static func turnOffDirectWrites() {
         directWorks.store(false, ordering: .relaxed)
-    }
-
-    /// Whether direct writes are worth trying: not after a file system refused them.
-    static func directWritesAllowed(fd: Int32) -> Bool {
-        directWorks.load(ordering: .relaxed)
     }
 }
