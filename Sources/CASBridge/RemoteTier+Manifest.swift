@@ -17,6 +17,10 @@ extension RemoteTier {
         var downloads: [Digest: Task<Bool, Never>] = [:]
         /// The gates of prefetches that wait for their turn, by OutputID.
         var gates: [Digest: PrefetchGate] = [:]
+        /// For an output packed in a segment that is being or will be read: the gate its
+        /// arrival opens. A get that finds its output there but not yet stored waits on it
+        /// (`blobDownload`); outputs that arrive first cost no task.
+        var arrivals: [Digest: PrefetchGate] = [:]
         var used: [WarmManifest.Record] = []
         var usedIDs = Set<Digest>()
         var stopped = false
@@ -87,7 +91,8 @@ extension RemoteTier {
         var seen = Set<Digest>()
         for (i, r) in manifest.records.enumerated() {
             let id = r.entry.outputID
-            guard w.downloads[id] == nil, seen.insert(id).inserted, !local.hasBlob(id) else { continue }
+            guard w.downloads[id] == nil, w.arrivals[id] == nil, seen.insert(id).inserted, !local.hasBlob(id)
+            else { continue }
             if let p = r.placement {
                 pieces[p.segment].append(SegmentSplitter.Piece(offset: p.offset, entry: r.entry))
                 firstUse[p.segment] = min(firstUse[p.segment], i)
@@ -107,19 +112,17 @@ extension RemoteTier {
             let arrived = arrivals
             let read = Task.detached { [self] in
                 await gate.wait()
-                await self.readSegment(segment, pieces: wanted, into: local) { arrived[$0]?.open() }
+                let missed = await self.readSegment(segment, pieces: wanted, into: local) { arrived[$0]?.open() }
                 for a in arrived.values { a.open() }
+                // What the segment did not deliver is read on its own.
+                if !Task.isCancelled, !self.warm.withLock({ $0.stopped }) {
+                    for entry in missed { _ = self.blobDownload(entry, into: local) }
+                }
             }
             reads.append(read)
             for piece in wanted {
-                let entry = piece.entry
-                let arrival = arrived[entry.outputID]!
-                w.gates[entry.outputID] = gate
-                w.downloads[entry.outputID] = Task.detached { [self] in
-                    await arrival.wait()
-                    if local.hasBlob(entry.outputID) { return true }
-                    return await self.downloadOrForget(entry, into: local)
-                }
+                w.gates[piece.entry.outputID] = gate
+                w.arrivals[piece.entry.outputID] = arrived[piece.entry.outputID]
             }
             jobs.append((firstUse[i], PrefetchJob(gate: gate, bytes: segment.size, finished: { await read.value })))
         }
@@ -176,12 +179,14 @@ extension RemoteTier {
         return present
     }
 
+    /// Reads a segment into the local store and returns the outputs it should have
+    /// delivered but did not (damaged, or the read failed); none once prefetching stopped.
     private func readSegment(
         _ segment: WarmManifest.Segment, pieces: [SegmentSplitter.Piece], into local: LocalStore,
         published: @escaping @Sendable (Digest) -> Void
-    ) async {
+    ) async -> [ActionEntry] {
         let needed = pieces.filter { !local.hasBlob($0.entry.outputID) }
-        guard !needed.isEmpty, !Task.isCancelled, breaker.position == .closed else { return }
+        guard !needed.isEmpty, !Task.isCancelled, breaker.position == .closed else { return [] }
         let splitter = SegmentSplitter(pieces: needed, local: local, published: published)
         let found = await guarded("read segment \(segment.digest)") {
             try await store.readBlob(segment.digest, size: segment.size, to: splitter)
@@ -197,6 +202,8 @@ extension RemoteTier {
                 "remote \(store.name): segment \(segment.digest) held \(splitter.corrupt.count) damaged outputs (first \(first)); reading them on their own"
             )
         }
+        let delivered = Set(splitter.published)
+        return needed.lazy.map(\.entry).filter { !delivered.contains($0.outputID) }
     }
 
     /// A hit that needs no waiting: the manifest has loaded and names `actionID`, and its
@@ -232,8 +239,11 @@ extension RemoteTier {
             w.stopped = true
             w.prefetcher?.cancel()
             for read in w.segmentReads { read.cancel() }
-            defer { w.gates = [:] }
-            return (Array(w.downloads.values), Array(w.gates.values))
+            defer {
+                w.gates = [:]
+                w.arrivals = [:]
+            }
+            return (Array(w.downloads.values), Array(w.gates.values) + Array(w.arrivals.values))
         }
         for t in tasks { t.cancel() }
         for g in gates { g.open() }

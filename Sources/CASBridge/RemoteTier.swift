@@ -160,7 +160,18 @@ public final class RemoteTier: Sendable {
             if let running = w.downloads[entry.outputID] {
                 return (running, w.gates.removeValue(forKey: entry.outputID))
             }
-            let task = Task.detached { [self] in await self.downloadOrForget(entry, into: local) }
+            let task: Task<Bool, Never>
+            if let arrival = w.arrivals.removeValue(forKey: entry.outputID) {
+                // Packed in a segment: wait for the read to store it, else read it on its own.
+                task = Task.detached { [self] in
+                    await arrival.wait()
+                    if local.hasBlob(entry.outputID) { return true }
+                    return await self.downloadOrForget(entry, into: local)
+                }
+                w.downloads[entry.outputID] = task
+                return (task, w.gates.removeValue(forKey: entry.outputID))
+            }
+            task = Task.detached { [self] in await self.downloadOrForget(entry, into: local) }
             w.downloads[entry.outputID] = task
             return (task, nil)
         }
