@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// The go command reads only the first bytes of a cached output in a build that finds it (the
 /// build ID: 1 KiB of a package archive, 32 KiB of a binary), so only the first
-/// `headBytes` go through the page cache. The rest is written straight to disk
+/// `headBytes` (`archiveHeadBytes` of a package archive) go through the page cache. The rest is written straight to disk
 /// (`O_DIRECT`, in aligned blocks) and reaches memory only if something reads it. Filling an
 /// empty store from a remote therefore neither copies every byte into new page-cache pages
 /// (on a virtual machine whose host backs memory lazily, each such page also costs the host
@@ -17,6 +17,9 @@ import Synchronization
 public final class BlobFileWriter {
     /// Bytes at the start of a file that are written through the page cache.
     public static let headBytes = 32 << 10
+    /// The same for a package archive (`!<arch>\n`), of which the go command reads 1 KiB.
+    public static let archiveHeadBytes = 4 << 10
+    static let archiveMagic = Array("!<arch>\n".utf8)
     static let stagingBytes = 512 << 10
     static let alignment = 4096
 
@@ -29,6 +32,7 @@ public final class BlobFileWriter {
     private var staging: UnsafeMutableRawPointer?
     private var staged = 0
     private var directSet = false
+    private var head = BlobFileWriter.headBytes
     private let directAllowed: Bool
 
     /// Creates or empties the file at `path` and writes to it from its start.
@@ -55,11 +59,11 @@ public final class BlobFileWriter {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard fd >= 0 else { throw SystemError("write \(path)", errno: EBADF) }
         hasher?.update(bytes)
+        if taken == 0, bytes.starts(with: BlobFileWriter.archiveMagic) { head = BlobFileWriter.archiveHeadBytes }
         taken += Int64(bytes.count)
         var rest = bytes
         if staging == nil {
-            let head = directAllowed ? max(0, BlobFileWriter.headBytes - Int(written)) : rest.count
-            let n = min(rest.count, head)
+            let n = min(rest.count, directAllowed ? max(0, head - Int(written)) : rest.count)
             if n > 0 {
                 try writeThrough(UnsafeRawBufferPointer(rebasing: rest[..<n]))
                 rest = UnsafeRawBufferPointer(rebasing: rest[n...])

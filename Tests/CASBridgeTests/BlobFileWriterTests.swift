@@ -95,4 +95,19 @@ struct BlobFileWriterTests {
         #expect(resident[headPages..<(resident.count - 1)].allSatisfy { !$0 }, "the rest was written directly")
         #expect(try FileSystem.readFile(path) == bytes, "and reads back from disk")
     }
+
+    @Test(
+        "of a package archive, only the first page stays in memory besides the tail",
+        .enabled(if: directWritesSupported(), "the temporary directory's file system refuses O_DIRECT"))
+    func archivesKeepASmallerHead() throws {
+        let dir = try TemporaryDirectory("blobwriter")
+        let bytes = Array("!<arch>\n__.PKGDEF".utf8) + Self.pattern(Self.head + Self.staging + 100)
+        let path = dir.sub("archive")
+        #expect(try Self.write(bytes, to: path, chunk: 65536) == ContentHash(bytes: bytes))
+        let resident = try Self.residentPages(path)
+        let headPages = BlobFileWriter.archiveHeadBytes / 4096
+        #expect(resident.prefix(headPages).allSatisfy { $0 }, "the go command reads 1 KiB of an archive")
+        #expect(resident[headPages..<(resident.count - 1)].allSatisfy { !$0 })
+        #expect(try FileSystem.readFile(path) == bytes)
+    }
 }
