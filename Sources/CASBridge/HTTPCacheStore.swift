@@ -133,15 +133,14 @@ public final class HTTPCacheStore: CacheStore {
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
         let target = url("cas", digest)
-        if size >= Zstd.minimumSize, await uploadsCompressed() {
-            let temp = HTTPCacheStore.tempPath()
-            defer { unlink(temp) }
-            if let compressed = try Zstd.compressFile(path, size: size, to: temp) {
-                _ = try await request(
-                    "PUT", target, extraHeaders: [(name: "Content-Encoding", value: "zstd")],
-                    body: .file(path: temp, size: compressed))
-                return
-            }
+        if size >= Zstd.minimumSize, await uploadsCompressed(),
+            let copy = try await Zstd.compressedCopy(of: path, size: size)
+        {
+            defer { unlink(copy.path) }
+            _ = try await request(
+                "PUT", target, extraHeaders: [(name: "Content-Encoding", value: "zstd")],
+                body: .file(path: copy.path, size: copy.size))
+            return
         }
         let response = try await request("PUT", target, body: .file(path: path, size: size))
         if response.status == 404 {
@@ -169,11 +168,5 @@ public final class HTTPCacheStore: CacheStore {
             throw CASError(
                 .remote, "\(name) remote: PUT \(target) answered 404 (does the server accept uploads there?)")
         }
-    }
-
-    static func tempPath() -> String {
-        var dir = "/tmp"
-        if let t = getenv("TMPDIR"), t.pointee != 0 { dir = String(cString: t) }
-        return "\(dir)/casbridge-zstd-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
     }
 }

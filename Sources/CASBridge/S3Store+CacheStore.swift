@@ -84,20 +84,15 @@ extension S3Store {
         var headers: [(name: String, value: String)] = [("content-type", "application/octet-stream")]
         var compressedPath: String? = nil
         defer { if let compressedPath { unlink(compressedPath) } }
-        if location.compresses && size >= Zstd.minimumSize {
-            let target = Self.temporaryPath("zst")
-            let result: (Int64, Digest)? = try await runOffPool {
-                guard let n = try Zstd.compressFile(path, size: size, to: target) else { return nil }
-                let (hash, _) = try FileSystem.hashFile(target)
-                return (n, hash)
-            }
-            if let (compressedSize, hash) = result {
-                compressedPath = target
-                body = .file(path: target, size: compressedSize)
-                payloadHash = hash.hex
-                headers.append(("content-encoding", "zstd"))
-                headers.append((Self.encodingHeader, "zstd"))
-            }
+        if location.compresses && size >= Zstd.minimumSize,
+            let copy = try await Zstd.compressedCopy(of: path, size: size)
+        {
+            compressedPath = copy.path
+            let (hash, _) = try await runOffPool { try FileSystem.hashFile(copy.path) }
+            body = .file(path: copy.path, size: copy.size)
+            payloadHash = hash.hex
+            headers.append(("content-encoding", "zstd"))
+            headers.append((Self.encodingHeader, "zstd"))
         }
         let response = try await send("PUT", key: key, headers: headers, payloadHash: payloadHash, body: body)
         guard response.isSuccess else { throw failure(response, "PUT", key: key) }
@@ -170,12 +165,5 @@ extension S3Store {
         let start = scalars.firstIndex { $0 != " " && $0 != "\t" } ?? scalars.endIndex
         let end = scalars.lastIndex { $0 != " " && $0 != "\t" }.map { scalars.index(after: $0) } ?? start
         return String(String.UnicodeScalarView(scalars[start..<max(start, end)]))
-    }
-
-    /// A fresh path in the temporary directory.
-    static func temporaryPath(_ suffix: String) -> String {
-        var base = "/tmp"
-        if let t = getenv("TMPDIR"), t.pointee != 0 { base = String(cString: t) }
-        return "\(base)/casbridge-s3-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).\(suffix)"
     }
 }

@@ -63,15 +63,11 @@ extension REAPIStore {
         var body = (path: path, size: size)
         var compressedPath: String? = nil
         defer { if let compressedPath { unlink(compressedPath) } }
-        if await capabilities().zstdStreams && size >= Zstd.minimumSize {
-            let (fd, target) = try FileSystem.makeTemporaryFile(prefix: "casbridge-grpc-zst")
-            close(fd)
-            if let compressedSize = try await runOffPool({ try Zstd.compressFile(path, size: size, to: target) }) {
-                compressedPath = target
-                body = (target, compressedSize)
-            } else {
-                unlink(target)
-            }
+        if await capabilities().zstdStreams && size >= Zstd.minimumSize,
+            let copy = try await Zstd.compressedCopy(of: path, size: size)
+        {
+            compressedPath = copy.path
+            body = copy
         }
         let compressed = compressedPath != nil
         let connection = try connection()
