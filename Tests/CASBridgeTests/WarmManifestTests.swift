@@ -271,28 +271,19 @@ struct WarmManifestTests {
     }
 
     /// A store that logs the blobs read from it and holds reads of `held` until released.
-    final class HeldReads: CacheStore {
-        let inner: LocalStore
+    final class HeldReads: ForwardingStore, @unchecked Sendable {
         let held: Digest
         let released = Mutex(false)
         let reads = Mutex<[Digest]>([])
-        var name: String { "held" }
+        override var name: String { "held" }
         init(_ inner: LocalStore, holding held: Digest) {
-            self.inner = inner
             self.held = held
+            super.init(inner)
         }
-        func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> { try await inner.missingBlobs(digests) }
-        func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        override func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
             reads.withLock { $0.append(digest) }
             while digest == held && !released.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
             return try await inner.readBlob(digest, size: size, into: path)
-        }
-        func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
-            try await inner.writeBlob(digest, size: size, from: path)
-        }
-        func entry(for actionID: Digest) async throws -> ActionEntry? { try await inner.entry(for: actionID) }
-        func record(_ entry: ActionEntry, for actionID: Digest) async throws {
-            try inner.record(entry, for: actionID)
         }
     }
 
@@ -337,22 +328,17 @@ struct WarmManifestTests {
 
     /// A store that streams blob `held` to a sink up to `cut` bytes, then holds the rest
     /// until released.
-    final class TrickleReads: CacheStore {
-        let inner: LocalStore
+    final class TrickleReads: ForwardingStore, @unchecked Sendable {
         let held: Digest
         let cut: Int
         let released = Mutex(false)
-        var name: String { "trickle" }
+        override var name: String { "trickle" }
         init(_ inner: LocalStore, holding held: Digest, cut: Int) {
-            self.inner = inner
             self.held = held
             self.cut = cut
+            super.init(inner)
         }
-        func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> { try await inner.missingBlobs(digests) }
-        func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
-            try await inner.readBlob(digest, size: size, into: path)
-        }
-        func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
+        override func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
             guard digest == held else { return try await inner.readBlob(digest, size: size, to: sink) }
             let bytes = try FileSystem.readFile(inner.blobPath(digest))
             try sink.restart()
@@ -360,13 +346,6 @@ struct WarmManifestTests {
             while !released.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
             try bytes.dropFirst(cut).withUnsafeBytes { try sink.write($0) }
             return true
-        }
-        func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
-            try await inner.writeBlob(digest, size: size, from: path)
-        }
-        func entry(for actionID: Digest) async throws -> ActionEntry? { try await inner.entry(for: actionID) }
-        func record(_ entry: ActionEntry, for actionID: Digest) async throws {
-            try inner.record(entry, for: actionID)
         }
     }
 
@@ -413,25 +392,16 @@ struct WarmManifestTests {
     }
 
     /// A store whose uploads of `slowSize` bytes take ten minutes (cancellable).
-    final class SlowUploads: CacheStore {
-        let inner: LocalStore
+    final class SlowUploads: ForwardingStore, @unchecked Sendable {
         let slowSize: Int64
-        var name: String { "slow" }
+        override var name: String { "slow" }
         init(_ inner: LocalStore, slowSize: Int64) {
-            self.inner = inner
             self.slowSize = slowSize
+            super.init(inner)
         }
-        func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> { try await inner.missingBlobs(digests) }
-        func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
-            try await inner.readBlob(digest, size: size, into: path)
-        }
-        func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
+        override func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
             if size == slowSize { try await Task.sleep(for: .seconds(600)) }
             try await inner.writeBlob(digest, size: size, from: path)
-        }
-        func entry(for actionID: Digest) async throws -> ActionEntry? { try await inner.entry(for: actionID) }
-        func record(_ entry: ActionEntry, for actionID: Digest) async throws {
-            try inner.record(entry, for: actionID)
         }
     }
 
