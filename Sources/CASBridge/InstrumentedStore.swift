@@ -51,6 +51,10 @@ public final class InstrumentedStore: CacheStore, CompressionReporting {
         try await measure("write_blob") { try await inner.writeBlob(digest, size: size, from: path) }
     }
 
+    public func compressesSegments() async -> Bool {
+        await inner.compressesSegments()
+    }
+
     public func entry(for actionID: Digest) async throws -> ActionEntry? {
         try await measure("get_action") { try await inner.entry(for: actionID) }
     }

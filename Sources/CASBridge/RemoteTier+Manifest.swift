@@ -24,6 +24,8 @@ extension RemoteTier {
         var used: [WarmManifest.Record] = []
         var usedIDs = Set<Digest>()
         var stopped = false
+        /// Whether this run's new segments are stored compressed (`compressesSegments()`).
+        var compressSegments = false
     }
 
     /// Starts loading the warm manifest and prefetching its blobs into `local`, once: on the
@@ -34,6 +36,13 @@ extension RemoteTier {
         warm.withLock { w in
             guard w.loading == nil else { return }
             w.local = local
+            if mode == .readwrite {
+                // Asked on the side: the gets wait for the manifest, never for this.
+                Task.detached { [self] in
+                    let compress = await store.compressesSegments()
+                    warm.withLock { $0.compressSegments = compress }
+                }
+            }
             w.loading = Task.detached { [self] in
                 let manifest = await self.loadManifest(id, name: name, into: local)
                 var byAction: [Digest: ActionEntry] = [:]
@@ -188,8 +197,9 @@ extension RemoteTier {
         let needed = pieces.filter { !local.hasBlob($0.entry.outputID) }
         guard !needed.isEmpty, !Task.isCancelled, breaker.position == .closed else { return [] }
         let splitter = SegmentSplitter(pieces: needed, local: local, published: published)
+        let sink: any BlobSink = segment.compressed ? ZstdSink(splitter) : splitter
         let found = await guarded("read segment \(segment.digest)") {
-            try await store.readBlob(segment.digest, size: segment.size, to: splitter)
+            try await store.readBlob(segment.digest, size: segment.size, to: sink)
         }
         splitter.finish()
         statistics.update {
@@ -257,7 +267,7 @@ extension RemoteTier {
         guard mode == .readwrite, let name = manifestName else { return }
         let (plan, local): (WarmManifest.Plan?, LocalStore?) = warm.withLock { w in
             guard w.loadFinished, !w.used.isEmpty else { return (nil, nil) }
-            let plan = WarmManifest.plan(used: w.used, older: w.loaded)
+            let plan = WarmManifest.plan(used: w.used, older: w.loaded, compressing: w.compressSegments)
             if let loaded = w.loaded, RemoteTier.leads(loaded, with: w.used), plan.pending.isEmpty,
                 plan.manifest.segments.count == loaded.segments.count
             {
@@ -272,12 +282,14 @@ extension RemoteTier {
                 segmentDeadline: segmentDeadline))
     }
 
-    /// Writes the plan's new segments, then the manifest itself. Segments that fail, or are
-    /// not stored by `segmentDeadline` (half of close's budget: a slow link must not cost
-    /// the manifest), are left out of it.
+    /// Writes the plan's new segments (compressed where the store asks for it), then the
+    /// manifest itself. Segments that fail, or are not stored by `segmentDeadline` (half of
+    /// close's budget: a slow link must not cost the manifest), are left out of it.
     func writeManifest(
-        _ plan: WarmManifest.Plan, actionID: Digest, local: LocalStore, segmentDeadline: ContinuousClock.Instant
+        _ planned: WarmManifest.Plan, actionID: Digest, local: LocalStore, segmentDeadline: ContinuousClock.Instant
     ) async {
+        let compress = await store.compressesSegments()
+        let plan = planned.compressing(compress)
         var manifest = plan.manifest
         let written = await withTaskGroup(of: (Int, WarmManifest.Segment?)?.self) { group in
             group.addTask {
@@ -289,7 +301,9 @@ extension RemoteTier {
             var running = 0
             while true {
                 while running < maxConcurrentUploads, let pending = queue.popFirst() {
-                    group.addTask { [self] in (pending.index, await self.writeSegment(pending.pieces, local: local)) }
+                    group.addTask { [self] in
+                        (pending.index, await self.writeSegment(pending.pieces, local: local, compress: compress))
+                    }
                     running += 1
                 }
                 guard running > 0, let result = await group.next() else { break }
@@ -322,8 +336,11 @@ extension RemoteTier {
     }
 
     /// Concatenates `pieces` from the local store into a temporary file and stores it in
-    /// the remote unless it holds it already; nil if that failed.
-    private func writeSegment(_ pieces: [ActionEntry], local: LocalStore) async -> WarmManifest.Segment? {
+    /// the remote unless it holds it already, zstd-compressed with `compress` if that pays;
+    /// nil if that failed.
+    private func writeSegment(_ pieces: [ActionEntry], local: LocalStore, compress: Bool) async
+        -> WarmManifest.Segment?
+    {
         if Task.isCancelled { return nil }
         let temp: LocalStore.TempFile
         var hasher = SHA256()
@@ -348,14 +365,25 @@ extension RemoteTier {
             return nil
         }
         guard size == pieces.reduce(0, { $0 + $1.size }) else { return nil }
-        let segment = WarmManifest.Segment(digest: hasher.finalize(), size: size)
+        var segment = WarmManifest.Segment(digest: hasher.finalize(), size: size)
+        var source = temp.path
+        var copy: String? = nil
+        defer { if let copy { unlink(copy) } }
+        if compress, let compressed = try? await Zstd.compressedCopy(of: temp.path, size: size) {
+            copy = compressed.path
+            guard let (digest, _) = try? await runOffPool({ try FileSystem.hashFile(compressed.path) }) else {
+                return nil
+            }
+            segment = WarmManifest.Segment(digest: digest, size: compressed.size, contentSize: size, compressed: true)
+            source = compressed.path
+        }
         let stored = await guarded("write segment \(segment.digest)") { () async throws -> Bool in
-            let missing = try await store.missingBlobs(sized: [(segment.digest, size)])
+            let missing = try await store.missingBlobs(sized: [(segment.digest, segment.size)])
             if missing.contains(segment.digest) {
-                try await store.writeBlob(segment.digest, size: size, from: temp.path)
+                try await store.writeBlob(segment.digest, size: segment.size, from: source)
                 statistics.update {
                     $0.segmentUploads += 1
-                    $0.bytesUp += size
+                    $0.bytesUp += segment.size
                 }
             }
             return true

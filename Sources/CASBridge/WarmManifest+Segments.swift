@@ -19,6 +19,15 @@ extension WarmManifest {
         public var manifest: WarmManifest
         /// The segments to write first.
         public var pending: [Pending]
+        /// Whether the pending segments are to be stored compressed.
+        public var compressing = false
+        var used: [Record] = []
+        var older: WarmManifest?
+
+        /// The same run's plan for segments stored compressed or not.
+        public func compressing(_ compress: Bool) -> Plan {
+            compress == compressing ? self : WarmManifest.plan(used: used, older: older, compressing: compress)
+        }
     }
 
     /// Plans the manifest that follows `older` after a run that used `used`: this run's
@@ -28,7 +37,12 @@ extension WarmManifest {
     /// of up to `maxPackedSize` not in a kept segment packed into new segments of about
     /// `segmentTarget` bytes (at least two outputs each). Segments are numbered in the
     /// order the records first refer to them.
-    public static func plan(used: [Record], older: WarmManifest?) -> Plan {
+    ///
+    /// With `compressing` (the segments will be stored compressed, for a store that carries
+    /// blobs plain), every output is packed whatever its size, and a large one may fill a
+    /// segment alone: its compressed copy is what the next run reads.
+    public static func plan(used: [Record], older: WarmManifest?, compressing: Bool = false) -> Plan {
+        let packedLimit = compressing ? Int64.max : maxPackedSize
         let olderByAction = Dictionary(
             (older?.records ?? []).map { ($0.actionID, $0) }, uniquingKeysWith: { first, _ in first })
         var combined = used.map { r -> Record in
@@ -52,7 +66,7 @@ extension WarmManifest {
         for r in records {
             if let p = r.placement, counted.insert(p).inserted { live[p.segment] += r.entry.size }
         }
-        let kept = oldSegments.indices.map { live[$0] * 2 >= oldSegments[$0].size }
+        let kept = oldSegments.indices.map { live[$0] * 2 >= oldSegments[$0].contentSize }
 
         // Segment keys: kept old ones by their old index, new ones after them.
         enum Key: Hashable {
@@ -76,7 +90,7 @@ extension WarmManifest {
                 offsets[i] = offset
                 continue
             }
-            guard usedIDs.contains(r.actionID), r.entry.size > 0, r.entry.size <= maxPackedSize else { continue }
+            guard usedIDs.contains(r.actionID), r.entry.size > 0, r.entry.size <= packedLimit else { continue }
             if newPieces.isEmpty || openSize + r.entry.size > segmentTarget {
                 newPieces.append([])
                 openSize = 0
@@ -97,7 +111,7 @@ extension WarmManifest {
                 records[i].placement = nil
                 continue
             }
-            if case .new(let n) = key, newPieces[n].count < 2 {
+            if case .new(let n) = key, newPieces[n].count < 2, !compressing || newPieces[n][0].size <= maxPackedSize {
                 records[i].placement = nil
                 continue
             }
@@ -117,7 +131,11 @@ extension WarmManifest {
             }
             records[i].placement = Placement(segment: number, offset: offsets[i])
         }
-        return Plan(manifest: WarmManifest(records, segments: segments), pending: pending)
+        var result = Plan(manifest: WarmManifest(records, segments: segments), pending: pending)
+        result.compressing = compressing
+        result.used = used
+        result.older = older
+        return result
     }
 
     /// The manifest without the segments at `indices`: their records lose their placement

@@ -190,6 +190,12 @@ public final class REAPIStore: CacheStore, CompressionReporting {
         await capabilities().batchLimit
     }
 
+    /// Segments are stored compressed unless the server compresses ByteStream transfers
+    /// itself (it lists zstd).
+    public func compressesSegments() async -> Bool {
+        !(await capabilities().zstdStreams)
+    }
+
     /// Whether a blob of `size` bytes goes through a batch call rather than ByteStream.
     func fitsBatch(_ size: Int64) async -> Bool {
         // Small blobs fit any server's batch calls: no need to ask.

@@ -131,6 +131,48 @@ struct WarmManifestTests {
         #expect(dropped.segments.isEmpty && dropped.records.allSatisfy { $0.placement == nil })
     }
 
+    @Test("compressing, a plan packs every output, one larger than a segment alone in its own")
+    func compressingPlan() throws {
+        func record(_ n: UInt8, size: Int64) -> WarmManifest.Record {
+            var r = Self.record(n)
+            r.entry.size = size
+            return r
+        }
+        let mib: Int64 = 1 << 20
+        let used = [record(1, size: 1000), record(2, size: 2000), record(3, size: 5 * mib)]
+        let plain = WarmManifest.plan(used: used, older: nil)
+        #expect(plain.manifest.records[2].placement == nil && plain.pending.count == 1)
+        let compressed = WarmManifest.plan(used: used, older: nil, compressing: true)
+        #expect(compressed.compressing)
+        #expect(compressed.manifest.records.map(\.placement?.segment) == [0, 0, 1])
+        #expect(compressed.pending.map { $0.pieces.map(\.size) } == [[1000, 2000], [5 * mib]])
+        #expect(plain.compressing(true).manifest == compressed.manifest, "the same run, planned again")
+        #expect(compressed.compressing(false).manifest == plain.manifest)
+    }
+
+    @Test(
+        "a manifest with a compressed segment is version 3 (56-byte segments) and decodes back; without one, version 2"
+    )
+    func compressedFormat() throws {
+        let segment = WarmManifest.Segment(
+            digest: Digest(bytes: [UInt8](repeating: 3, count: 32))!, size: 40, contentSize: 3000, compressed: true)
+        var record = Self.record(2)
+        record.placement = WarmManifest.Placement(segment: 0, offset: 1000)
+        let manifest = WarmManifest([record], segments: [segment])
+        let bytes = manifest.encoded()
+        #expect(bytes[4] == 3 && bytes.count == 24 + 56 + 96)
+        #expect(try WarmManifest(decoding: bytes) == manifest)
+        var unknown = bytes
+        unknown[24 + 48] = 2
+        let error = #expect(throws: CASError.self) { try WarmManifest(decoding: unknown) }
+        #expect(error?.message.contains("encoding 2") == true)
+
+        var plain = manifest
+        plain.segments[0] = WarmManifest.Segment(digest: segment.digest, size: 3000)
+        #expect(plain.encoded()[4] == 2 && plain.encoded().count == 24 + 40 + 96)
+        #expect(try WarmManifest(decoding: plain.encoded()) == plain)
+    }
+
     @Test("bad bytes are refused with a message saying what is wrong")
     func badInput() {
         var placed = Self.record(1)
@@ -268,6 +310,61 @@ struct WarmManifestTests {
         }
         #expect(statsB.snapshot.corruptBlobs == 1 && statsB.snapshot.segmentReads == 1)
         _ = await tierB.drain(timeout: .seconds(1))
+    }
+
+    /// A store that asks for compressed segments (as a REAPI server without zstd does).
+    final class CompressingStore: ForwardingStore, @unchecked Sendable {
+        override var name: String { "compressing" }
+        override func compressesSegments() async -> Bool { true }
+    }
+
+    @Test(
+        "segments are stored compressed where the store asks; the next run reads them, and a damaged one output by output"
+    )
+    func compressedSegments() async throws {
+        let dir = try TemporaryDirectory("manifest")
+        let backing = try LocalStore(directory: dir.sub("remote"))
+        let actions = (1...3).map { Digest(bytes: [UInt8](repeating: $0, count: 32))! }
+        var entries: [ActionEntry] = []
+        for n in 1...3 {
+            entries.append(try Self.put(String(repeating: "output \(n) ", count: 3000), action: UInt8(n), in: backing))
+        }
+        let localA = try LocalStore(directory: dir.sub("a"))
+        let tierA = RemoteTier(
+            store: CompressingStore(backing), mode: .readwrite, statistics: HelperStatistics(),
+            logger: Logger(label: "test"), manifestName: "ci")
+        for action in actions { tierA.noteUse(action, try #require(await tierA.fetch(action, into: localA)).entry) }
+        #expect(await tierA.drain(timeout: .seconds(10)) == 0)
+        let written = try #require(backing.lookup(WarmManifest.actionID(named: "ci")))
+        let manifest = try WarmManifest(decoding: FileSystem.readFile(written.path))
+        let segment = try #require(manifest.segments.first)
+        #expect(manifest.segments.count == 1 && segment.compressed)
+        #expect(segment.contentSize == entries.reduce(0) { $0 + $1.size } && segment.size * 4 < segment.contentSize)
+        let stored = try FileSystem.readFile(backing.blobPath(segment.digest))
+        #expect(Array(stored.prefix(4)) == [0x28, 0xB5, 0x2F, 0xFD], "one zstd frame")
+
+        func readAll(_ name: String) async throws -> HelperStatistics.Snapshot {
+            let local = try LocalStore(directory: dir.sub(name))
+            let stats = HelperStatistics()
+            let tier = RemoteTier(
+                store: backing, mode: .readonly, statistics: stats, logger: Logger(label: "test"), manifestName: "ci")
+            for (action, entry) in zip(actions, entries) {
+                let hit = try #require(await tier.fetch(action, into: local))
+                #expect(hit.entry == entry)
+                #expect(try FileSystem.hashFile(hit.path).0 == entry.outputID, "what is served is the real output")
+            }
+            _ = await tier.drain(timeout: .seconds(1))
+            return stats.snapshot
+        }
+        let clean = try await readAll("b")
+        #expect(clean.segmentReads == 1 && clean.manifestHits == 3 && clean.corruptBlobs == 0)
+
+        var damaged = stored
+        damaged[damaged.count / 2] ^= 0x5A
+        chmod(backing.blobPath(segment.digest), 0o644)
+        try FileSystem.writeFileAtomically(backing.blobPath(segment.digest), damaged)
+        let afterDamage = try await readAll("c")
+        #expect(afterDamage.manifestHits == 3)
     }
 
     /// A store that logs the blobs read from it and holds reads of `held` until released.

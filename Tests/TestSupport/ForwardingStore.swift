@@ -36,4 +36,8 @@ open class ForwardingStore: CacheStore, @unchecked Sendable {
     open func record(_ entry: ActionEntry, for actionID: Digest) async throws {
         try inner.record(entry, for: actionID)
     }
+
+    open func compressesSegments() async -> Bool {
+        false
+    }
 }
