@@ -15,6 +15,12 @@ struct WarmManifestTests {
                 time: Timestamp(nanoseconds: 1_700_000_000_000_000_000 + Int64(n))))
     }
 
+    static func record(_ n: UInt8, size: Int64) -> WarmManifest.Record {
+        var r = record(n)
+        r.entry.size = size
+        return r
+    }
+
     @Test("encodes to the documented CBGM version 2 layout and decodes back")
     func roundTrip() throws {
         var records = (1...3).map { Self.record($0) }
@@ -85,15 +91,11 @@ struct WarmManifestTests {
 
     @Test("a plan packs this run's small outputs into segments in order and leaves large ones alone")
     func planPacking() throws {
-        func record(_ n: UInt8, size: Int64) -> WarmManifest.Record {
-            var r = Self.record(n)
-            r.entry.size = size
-            return r
-        }
         let mib: Int64 = 1 << 20
         let used = [
-            record(1, size: 3 * mib / 2), record(2, size: mib), record(3, size: mib), record(4, size: mib),
-            record(5, size: mib), record(6, size: 10), record(7, size: 0),
+            Self.record(1, size: 3 * mib / 2), Self.record(2, size: mib), Self.record(3, size: mib),
+            Self.record(4, size: mib),
+            Self.record(5, size: mib), Self.record(6, size: 10), Self.record(7, size: 0),
         ]
         let plan = WarmManifest.plan(used: used, older: nil)
         let placements = plan.manifest.records.map(\.placement)
@@ -110,14 +112,14 @@ struct WarmManifestTests {
         var written = plan.manifest
         written.segments[0].digest = Digest(bytes: [UInt8](repeating: 42, count: 32))!
         let next = WarmManifest.plan(
-            used: Array(used.prefix(4)) + [record(8, size: 100), record(9, size: 100)], older: written)
+            used: Array(used.prefix(4)) + [Self.record(8, size: 100), Self.record(9, size: 100)], older: written)
         #expect(next.manifest.segments.first == written.segments[0], "kept, first referenced first")
         #expect(next.pending.count == 1 && next.pending[0].pieces.map(\.size) == [100, 100], "new outputs packed anew")
         #expect(next.manifest.records.first { $0.actionID == used[4].actionID }?.placement?.segment == 0)
 
         // The same actions now produce other outputs: the old segment is dead and not kept.
         let rebuilt = (2...5).map { n -> WarmManifest.Record in
-            var r = record(UInt8(n), size: 1000)
+            var r = Self.record(UInt8(n), size: 1000)
             r.entry.outputID = Digest(bytes: [UInt8](repeating: UInt8(n) &+ 50, count: 32))!
             return r
         }
@@ -133,13 +135,8 @@ struct WarmManifestTests {
 
     @Test("compressing, a plan packs every output, one larger than a segment alone in its own")
     func compressingPlan() throws {
-        func record(_ n: UInt8, size: Int64) -> WarmManifest.Record {
-            var r = Self.record(n)
-            r.entry.size = size
-            return r
-        }
         let mib: Int64 = 1 << 20
-        let used = [record(1, size: 1000), record(2, size: 2000), record(3, size: 5 * mib)]
+        let used = [Self.record(1, size: 1000), Self.record(2, size: 2000), Self.record(3, size: 5 * mib)]
         let plain = WarmManifest.plan(used: used, older: nil)
         #expect(plain.manifest.records[2].placement == nil && plain.pending.count == 1)
         let compressed = WarmManifest.plan(used: used, older: nil, compressing: true)
