@@ -24,8 +24,6 @@ extension RemoteTier {
         var used: [WarmManifest.Record] = []
         var usedIDs = Set<Digest>()
         var stopped = false
-        /// Whether this run's new segments are stored compressed (`compressesSegments()`).
-        var compressSegments = false
     }
 
     /// Starts loading the warm manifest and prefetching its blobs into `local`, once: on the
@@ -36,13 +34,6 @@ extension RemoteTier {
         warm.withLock { w in
             guard w.loading == nil else { return }
             w.local = local
-            if mode == .readwrite {
-                // Asked on the side: the gets wait for the manifest, never for this.
-                Task.detached { [self] in
-                    let compress = await store.compressesSegments()
-                    warm.withLock { $0.compressSegments = compress }
-                }
-            }
             w.loading = Task.detached { [self] in
                 let manifest = await self.loadManifest(id, name: name, into: local)
                 var byAction: [Digest: ActionEntry] = [:]
@@ -259,21 +250,14 @@ extension RemoteTier {
         for g in gates { g.open() }
     }
 
-    /// Queues the writing of this run's manifest (see `WarmManifest.plan`), unless the
-    /// loaded one already starts with exactly the entries this run used (order within them
-    /// aside) and needs no new segment. Nothing is written when the old manifest did not
-    /// finish loading: a partial view must not replace it.
+    /// Queues the writing of this run's manifest (see `WarmManifest.plan` and
+    /// `writeManifest`). Nothing is written when the old manifest did not finish loading: a
+    /// partial view must not replace it.
     func enqueueManifest(segmentDeadline: ContinuousClock.Instant) {
         guard mode == .readwrite, let name = manifestName else { return }
         let (plan, local): (WarmManifest.Plan?, LocalStore?) = warm.withLock { w in
             guard w.loadFinished, !w.used.isEmpty else { return (nil, nil) }
-            let plan = WarmManifest.plan(used: w.used, older: w.loaded, compressing: w.compressSegments)
-            if let loaded = w.loaded, RemoteTier.leads(loaded, with: w.used), plan.pending.isEmpty,
-                plan.manifest.segments.count == loaded.segments.count
-            {
-                return (nil, nil)
-            }
-            return (plan, w.local)
+            return (WarmManifest.plan(used: w.used, older: w.loaded), w.local)
         }
         guard let plan, let local else { return }
         enqueue(
@@ -283,13 +267,20 @@ extension RemoteTier {
     }
 
     /// Writes the plan's new segments (compressed where the store asks for it), then the
-    /// manifest itself. Segments that fail, or are not stored by `segmentDeadline` (half of
-    /// close's budget: a slow link must not cost the manifest), are left out of it.
+    /// manifest itself, unless the loaded one already starts with exactly the entries this
+    /// run used (order within them aside) and needs no new segment. Segments that fail, or
+    /// are not stored by `segmentDeadline` (half of close's budget: a slow link must not cost
+    /// the manifest), are left out of it.
     func writeManifest(
         _ planned: WarmManifest.Plan, actionID: Digest, local: LocalStore, segmentDeadline: ContinuousClock.Instant
     ) async {
-        let compress = await store.compressesSegments()
-        let plan = planned.compressing(compress)
+        let plan = planned.compressing(await store.compressesSegments())
+        if let loaded = plan.older, RemoteTier.leads(loaded, with: plan.used), plan.pending.isEmpty,
+            plan.manifest.segments.count == loaded.segments.count
+        {
+            return
+        }
+        let compress = plan.compressing
         var manifest = plan.manifest
         let written = await withTaskGroup(of: (Int, WarmManifest.Segment?)?.self) { group in
             group.addTask {
@@ -371,10 +362,8 @@ extension RemoteTier {
         defer { if let copy { unlink(copy) } }
         if compress, let compressed = try? await Zstd.compressedCopy(of: temp.path, size: size) {
             copy = compressed.path
-            guard let (digest, _) = try? await runOffPool({ try FileSystem.hashFile(compressed.path) }) else {
-                return nil
-            }
-            segment = WarmManifest.Segment(digest: digest, size: compressed.size, contentSize: size, compressed: true)
+            segment = WarmManifest.Segment(
+                digest: compressed.digest, size: compressed.size, contentSize: size, compressed: true)
             source = compressed.path
         }
         let stored = await guarded("write segment \(segment.digest)") { () async throws -> Bool in

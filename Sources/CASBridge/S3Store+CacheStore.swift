@@ -88,9 +88,8 @@ extension S3Store {
             let copy = try await Zstd.compressedCopy(of: path, size: size)
         {
             compressedPath = copy.path
-            let (hash, _) = try await runOffPool { try FileSystem.hashFile(copy.path) }
             body = .file(path: copy.path, size: copy.size)
-            payloadHash = hash.hex
+            payloadHash = copy.digest.hex
             headers.append(("content-encoding", "zstd"))
             headers.append((Self.encodingHeader, "zstd"))
         }

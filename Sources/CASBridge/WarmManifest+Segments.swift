@@ -21,6 +21,7 @@ extension WarmManifest {
         public var pending: [Pending]
         /// Whether the pending segments are to be stored compressed.
         public var compressing = false
+        /// What the plan was made from: the records this run used and the manifest it loaded.
         var used: [Record] = []
         var older: WarmManifest?
 

@@ -20,9 +20,9 @@ public enum Zstd {
     }
 
     /// Compresses the `size` bytes of the file at `source` into a new file at `target`,
-    /// streaming. Returns the compressed size, or nil (and removes `target`) as soon as
-    /// it is clear that compression does not pay.
-    public static func compressFile(_ source: String, size: Int64, to target: String) throws -> Int64? {
+    /// streaming. Returns the compressed file's hash (digest and size), or nil (and removes
+    /// `target`) as soon as it is clear that compression does not pay.
+    public static func compressFile(_ source: String, size: Int64, to target: String) throws -> ContentHash? {
         let input = try FileSystem.open(source, O_RDONLY)
         defer { close(input) }
         let output = try FileSystem.open(target, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
@@ -47,6 +47,7 @@ public enum Zstd {
         }
         var written: Int64 = 0
         var consumed: Int64 = 0
+        var hasher = SHA256()
         while true {
             var n = 0
             while true {
@@ -64,8 +65,9 @@ public enum Zstd {
                     throw CASError(.io, "zstd: compressing \(source): \(String(cString: ZSTD_getErrorName(remaining)))")
                 }
                 if outb.pos > 0 {
-                    try FileSystem.writeAll(
-                        output, UnsafeRawBufferPointer(start: outBuffer, count: outb.pos), path: target)
+                    let bytes = UnsafeRawBufferPointer(start: outBuffer, count: outb.pos)
+                    try FileSystem.writeAll(output, bytes, path: target)
+                    hasher.update(bytes)
                     written += Int64(outb.pos)
                     if written > limit { return nil }
                 }
@@ -75,7 +77,7 @@ public enum Zstd {
         }
         guard consumed == size, pays(original: size, compressed: written) else { return nil }
         keep = true
-        return written
+        return ContentHash(digest: hasher.finalize(), size: written)
     }
 
     /// Compresses bytes in memory (small payloads only), with the same level and window as

@@ -67,7 +67,7 @@ extension REAPIStore {
             let copy = try await Zstd.compressedCopy(of: path, size: size)
         {
             compressedPath = copy.path
-            body = copy
+            body = (copy.path, copy.size)
         }
         let compressed = compressedPath != nil
         let connection = try connection()
