@@ -3,8 +3,9 @@ import Synchronization
 
 /// An HTTP/1.1 and HTTP/2 client over libcurl.
 ///
-/// Requests run on dedicated threads (one per core, at most four, started on first use),
-/// each driving a curl multi handle, so they proceed concurrently and reuse kept-alive
+/// Requests run on dedicated threads (twice as many as cores, at least four, at most
+/// eight: a thread also waits for the disk while it writes a download; started on first
+/// use), each driving a curl multi handle, so they proceed concurrently and reuse kept-alive
 /// connections from the handles' pools (up to 32 per host in all). A request goes to the thread
 /// with the fewest requests in flight (the first when idle, so sequential requests share
 /// one connection), so concurrent downloads are decoded, hashed and written on more than
@@ -23,7 +24,7 @@ public final class HTTPClient: Sendable {
     /// Creates a client; throws when libcurl cannot be loaded.
     public init(options: Options) throws(CASError) {
         self.options = options
-        let threads = min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let threads = min(8, max(4, 2 * sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         var loops: [CurlLoop] = []
         for _ in 0..<threads { loops.append(try CurlLoop(maxConnectionsPerHost: 32 / threads)) }
         self.loops = loops
