@@ -59,6 +59,8 @@ public final class HelperServer {
     /// Serves requests until close or the end of input.
     public func run() -> Outcome {
         writer.send(.capabilities(["get", "put", "close"]))
+        // An empty local store will miss: the warm manifest need not wait for the first get.
+        if let remote, local.entryCount == 0 { remote.startWarming(into: local) }
         local.startPrecheck()
         defer { local.stopPrecheck() }
         var lineNumber = 0

@@ -149,6 +149,12 @@ public final class LocalStore: Sendable {
         return Hit(entry: indexed.entry, path: path)
     }
 
+    /// Whether this process's view of the index names blob `digest`: no file system access,
+    /// so it may be out of date either way (`hasBlob` checks the file).
+    public func knowsBlob(_ digest: Digest) -> Bool {
+        state.withLock { $0.stamps[digest] != nil }
+    }
+
     /// Whether the store holds a verified copy of blob `digest`.
     public func hasBlob(_ digest: Digest) -> Bool {
         let path = blobPath(digest)

@@ -27,7 +27,8 @@ extension RemoteTier {
     }
 
     /// Starts loading the warm manifest and prefetching its blobs into `local`, once: on the
-    /// first local miss, so runs served entirely from the local store never ask for it.
+    /// first local miss, so runs served entirely from the local store never ask for it, or
+    /// at start-up when the local store is empty.
     public func startWarming(into local: LocalStore) {
         guard let name = manifestName else { return }
         let id = WarmManifest.actionID(named: name)
@@ -76,7 +77,8 @@ extension RemoteTier {
         var finished: @Sendable () async -> Void
     }
 
-    /// Registers a download for every output of the manifest that the local store lacks,
+    /// Registers a download for every output of the manifest that the local store's index
+    /// does not name (the downloads check the file system themselves, just before reading),
     /// each waiting behind a gate: a segment read for packed outputs (each output then read
     /// on its own if the segment did not deliver it), a blob read for the others. Returns the
     /// gates' jobs in the order of the go command's first use. Runs under the `warm` lock
@@ -91,7 +93,7 @@ extension RemoteTier {
         var seen = Set<Digest>()
         for (i, r) in manifest.records.enumerated() {
             let id = r.entry.outputID
-            guard w.downloads[id] == nil, w.arrivals[id] == nil, seen.insert(id).inserted, !local.hasBlob(id)
+            guard w.downloads[id] == nil, w.arrivals[id] == nil, seen.insert(id).inserted, !local.knowsBlob(id)
             else { continue }
             if let p = r.placement {
                 pieces[p.segment].append(SegmentSplitter.Piece(offset: p.offset, entry: r.entry))

@@ -133,6 +133,65 @@ struct HelperServerTests {
         #expect(outcome.value.withLock { $0 } == .closed)
     }
 
+    /// A store that counts the action-cache lookups it is asked for.
+    final class CountingLookups: ForwardingStore, @unchecked Sendable {
+        let lookups = Mutex(0)
+
+        override func entry(for actionID: Digest) async throws -> ActionEntry? {
+            lookups.withLock { $0 += 1 }
+            return try await super.entry(for: actionID)
+        }
+    }
+
+    @Test("an empty local store starts loading the warm manifest at start-up; one with entries waits for a miss")
+    func warmsAtStartUp() async throws {
+        let dir = try TemporaryDirectory("server")
+        let remoteStore = try LocalStore(directory: dir.sub("remote"))
+        var entries: [ActionEntry] = []
+        for n in 1...3 { entries.append(try WarmManifestTests.put("output \(n)", action: UInt8(n), in: remoteStore)) }
+        let writer = RemoteTier(
+            store: remoteStore, mode: .readwrite, statistics: HelperStatistics(), logger: Logger(label: "test"),
+            manifestName: "ci")
+        let writerLocal = try LocalStore(directory: dir.sub("writer"))
+        for n in UInt8(1)...3 {
+            let action = Digest(bytes: [UInt8](repeating: n, count: 32))!
+            writer.noteUse(action, try #require(await writer.fetch(action, into: writerLocal)).entry)
+        }
+        #expect(await writer.drain(timeout: .seconds(10)) == 0)
+        #expect(remoteStore.lookup(WarmManifest.actionID(named: "ci")) != nil)
+
+        for empty in [true, false] {
+            let local = try LocalStore(directory: dir.sub(empty ? "empty" : "used"))
+            if !empty { _ = try WarmManifestTests.put("something else", action: 9, in: local) }
+            let remote = CountingLookups(remoteStore)
+            let statistics = HelperStatistics()
+            let tier = RemoteTier(
+                store: remote, mode: .readonly, statistics: statistics, logger: Logger(label: "test"),
+                manifestName: "ci")
+            let (toServer, fromServer, _) = try run { input, output in
+                HelperServer(
+                    local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input,
+                    output: output)
+            }
+            var buffer = Data()
+            _ = await Self.line(fromServer, &buffer)
+            // No get is sent.
+            for _ in 0..<(empty ? 500 : 30) where !entries.allSatisfy({ local.hasBlob($0.outputID) }) {
+                usleep(10_000)
+            }
+            if empty {
+                #expect(entries.allSatisfy { local.hasBlob($0.outputID) }, "prefetched before any get")
+                #expect(remote.lookups.withLock { $0 } == 1, "the manifest's entry, nothing else")
+            } else {
+                #expect(!entries.contains { local.hasBlob($0.outputID) })
+                #expect(remote.lookups.withLock { $0 } == 0, "a store with entries asks nothing before a miss")
+            }
+            toServer.write(Data("{\"ID\":1,\"Command\":\"close\"}\n\n".utf8))
+            let closed = await Self.line(fromServer, &buffer)
+            #expect(closed == "{\"ID\":1}")
+        }
+    }
+
     @Test("a failing remote: every get is a miss, the breaker opens, later gets don't call it")
     func failingRemote() async throws {
         let dir = try TemporaryDirectory("server")
