@@ -19,6 +19,18 @@ final class CurlLoop: @unchecked Sendable {
         return casb_curl_load_error().map { String(cString: $0) } ?? "libcurl.so.4 lacks a needed function"
     }()
 
+    private static let preloading: Void = {
+        var thread = pthread_t()
+        if pthread_create(&thread, nil, { _ in _ = CurlLoop.loadFailure; return nil }, nil) == 0 {
+            pthread_detach(thread)
+        }
+    }()
+
+    /// Starts opening libcurl on a thread of its own (once per process).
+    static func preload() {
+        _ = preloading
+    }
+
     private let multi: UnsafeMutableRawPointer
     private let inbox = Mutex(Inbox())
     // Touched only by the loop thread.

@@ -60,7 +60,7 @@ public final class HTTPCacheStore: CacheStore {
         options.requestTimeout = configuration.requestTimeout
         options.stallTimeout = min(options.stallTimeout, configuration.requestTimeout)
         options.insecure = configuration.insecure
-        client = try HTTPClient(options: options)
+        client = HTTPClient(options: options)
     }
 
     func url(_ kind: String, _ digest: Digest) -> String {

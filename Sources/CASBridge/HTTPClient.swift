@@ -18,32 +18,42 @@ import Synchronization
 public final class HTTPClient: Sendable {
     /// The client's settings.
     public let options: Options
-    let loops: [CurlLoop]
-    private let inFlight: Mutex<[Int]>
+    private let threads: Int
+    private let state = Mutex<(loops: [CurlLoop], inFlight: [Int])>(([], []))
 
-    /// Creates a client; throws when libcurl cannot be loaded.
-    public init(options: Options) throws(CASError) {
+    /// Creates a client. libcurl is loaded on a thread of its own meanwhile (some 10 ms with
+    /// its dependencies, which the helper's start-up, and so the go command, need not wait
+    /// for); a request fails if it cannot be loaded.
+    public init(options: Options) {
         self.options = options
-        let threads = min(8, max(4, 2 * sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        var loops: [CurlLoop] = []
-        for _ in 0..<threads { loops.append(try CurlLoop(maxConnectionsPerHost: 32 / threads)) }
-        self.loops = loops
-        inFlight = Mutex([Int](repeating: 0, count: loops.count))
+        threads = min(8, max(4, 2 * sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        CurlLoop.preload()
+    }
+
+    /// The loops, created on first use; throws when libcurl cannot be loaded.
+    private func loops() throws(CASError) -> [CurlLoop] {
+        try state.withLock { s throws(CASError) in
+            if s.loops.isEmpty {
+                for _ in 0..<threads { s.loops.append(try CurlLoop(maxConnectionsPerHost: 32 / threads)) }
+                s.inFlight = [Int](repeating: 0, count: s.loops.count)
+            }
+            return s.loops
+        }
     }
 
     /// Runs `transfer` on the least busy thread.
-    private func perform(_ transfer: CurlTransfer) async throws -> Response {
-        let index = inFlight.withLock { counts in
-            let i = counts.indices.min { counts[$0] < counts[$1] }!
-            counts[i] += 1
+    private func perform(_ transfer: CurlTransfer, on loops: [CurlLoop]) async throws -> Response {
+        let index = state.withLock { s in
+            let i = s.inFlight.indices.min { s.inFlight[$0] < s.inFlight[$1] }!
+            s.inFlight[i] += 1
             return i
         }
-        defer { inFlight.withLock { $0[index] -= 1 } }
+        defer { state.withLock { $0.inFlight[index] -= 1 } }
         return try await loops[index].perform(transfer)
     }
 
     deinit {
-        for loop in loops { loop.shutdown() }
+        for loop in state.withLock({ $0.loops }) { loop.shutdown() }
     }
 
     /// Sends one request. With `downloadTo`, a 2xx body is streamed into that file (never
@@ -63,6 +73,7 @@ public final class HTTPClient: Sendable {
         let idempotent = ["GET", "HEAD", "PUT", "DELETE"].contains(method)
         let attempts = idempotent ? 1 + max(0, options.retries) : 1
         var delay = options.retryDelay
+        let loops = try loops()
         for attempt in 1...attempts {
             try Task.checkCancellation()
             let last = attempt == attempts
@@ -71,7 +82,7 @@ public final class HTTPClient: Sendable {
                 download: CurlTransfer.Download(path: downloadTo, sink: sink, zstdMarker: zstdMarker),
                 options: options)
             do {
-                let response = try await perform(transfer)
+                let response = try await perform(transfer, on: loops)
                 if last || !HTTPClient.retryable(status: response.status) { return response }
             } catch let failure as CurlFailure {
                 if last || !failure.retryable { throw failure.error }

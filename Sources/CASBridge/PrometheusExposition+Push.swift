@@ -9,7 +9,7 @@ extension PrometheusExposition {
         options.requestTimeout = timeout
         options.connectTimeout = min(3, timeout)
         options.retries = 1
-        let client = try HTTPClient(options: options)
+        let client = HTTPClient(options: options)
         let response = try await client.send(
             method: "PUT", url: url, headers: [("Content-Type", contentType)], body: .bytes(Array(text.utf8)))
         guard response.isSuccess else {

@@ -46,7 +46,7 @@ public final class S3Store: CacheStore {
         options.connectTimeout = configuration.connectTimeout
         options.requestTimeout = configuration.requestTimeout
         options.insecure = configuration.insecure
-        self.init(location: location, credentials: credentials, client: try HTTPClient(options: options))
+        self.init(location: location, credentials: credentials, client: HTTPClient(options: options))
     }
 
     /// What compression did for this store's transfers so far.

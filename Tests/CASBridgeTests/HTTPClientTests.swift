@@ -71,7 +71,7 @@ struct HTTPClientTests {
         var options = HTTPClient.Options()
         options.stallTimeout = stall
         options.retries = retries
-        return try HTTPClient(options: options)
+        return HTTPClient(options: options)
     }
 
     @Test("connections are kept alive and reused, also across concurrent requests")

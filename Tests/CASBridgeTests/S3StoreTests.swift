@@ -35,7 +35,7 @@ enum S3Fixtures {
             environment: AWSEnvironment(home: "/nonexistent", variables: [:]))
         var options = HTTPClient.Options()
         options.requestTimeout = 30
-        return S3Store(location: location, credentials: credentials, client: try HTTPClient(options: options))
+        return S3Store(location: location, credentials: credentials, client: HTTPClient(options: options))
     }
 
     /// Creates the bucket, retrying while the server finishes starting.
@@ -97,7 +97,7 @@ struct S3StoreTests {
         let plain = S3Store(
             location: plainLocation,
             credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey),
-            client: try HTTPClient(options: HTTPClient.Options()))
+            client: HTTPClient(options: HTTPClient.Options()))
         let plainText = text + Array("plain".utf8)
         let digest = SHA256.hash(plainText)
         try await plain.writeBlob(digest, size: Int64(plainText.count), from: Self.write(plainText, in: work, "plain"))

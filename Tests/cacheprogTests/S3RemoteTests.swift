@@ -27,7 +27,7 @@ struct S3RemoteTests {
         let store = S3Store(
             location: location,
             credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey),
-            client: try HTTPClient(options: HTTPClient.Options()))
+            client: HTTPClient(options: HTTPClient.Options()))
         let deadline = Date().addingTimeInterval(30)
         while true {
             do {
