@@ -21,7 +21,13 @@ final class CurlLoop: @unchecked Sendable {
 
     private static let preloading: Void = {
         var thread = pthread_t()
-        if pthread_create(&thread, nil, { _ in _ = CurlLoop.loadFailure; return nil }, nil) == 0 {
+        let rc = pthread_create(
+            &thread, nil,
+            { _ in
+                _ = CurlLoop.loadFailure
+                return nil
+            }, nil)
+        if rc == 0 {
             pthread_detach(thread)
         }
     }()
