@@ -34,8 +34,9 @@ public final class HTTPClient: Sendable {
     private func loops() throws(CASError) -> [CurlLoop] {
         try state.withLock { s throws(CASError) in
             if s.loops.isEmpty {
-                for _ in 0..<threads { s.loops.append(try CurlLoop(maxConnectionsPerHost: 32 / threads)) }
-                s.inFlight = [Int](repeating: 0, count: s.loops.count)
+                var loops: [CurlLoop] = []
+                for _ in 0..<threads { loops.append(try CurlLoop(maxConnectionsPerHost: 32 / threads)) }
+                s = (loops, [Int](repeating: 0, count: loops.count))
             }
             return s.loops
         }
