@@ -37,7 +37,9 @@ struct HelperServerTests {
         var pipes: [Pipe] = []
     }
 
-    func run(_ server: @escaping @Sendable (Int32, Int32) -> HelperServer) throws -> (
+    /// Runs a helper over `local` and `remote` on a thread of its own, talking through pipes:
+    /// returns the handle to write requests to, the one to read answers from, and the outcome.
+    func run(local: LocalStore, remote: RemoteTier, statistics: HelperStatistics) -> (
         FileHandle, FileHandle, OutcomeBox
     ) {
         let input = Pipe()
@@ -47,7 +49,10 @@ struct HelperServerTests {
         let readFD = input.fileHandleForReading.fileDescriptor
         let writeFD = output.fileHandleForWriting.fileDescriptor
         let thread = Thread {
-            let result = server(readFD, writeFD).run()
+            let server = HelperServer(
+                local: local, remote: remote, statistics: statistics, logger: Logger(label: "test"), input: readFD,
+                output: writeFD)
+            let result = server.run()
             outcome.value.withLock { $0 = result }
         }
         thread.start()
@@ -103,11 +108,7 @@ struct HelperServerTests {
         let remote = FakeRemote(slow: [slowAction])
         let statistics = HelperStatistics()
         let tier = RemoteTier(store: remote, mode: .readonly, statistics: statistics, logger: Logger(label: "test"))
-        let (toServer, fromServer, outcome) = try run { input, output in
-            HelperServer(
-                local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input,
-                output: output)
-        }
+        let (toServer, fromServer, outcome) = run(local: local, remote: tier, statistics: statistics)
         var buffer = Data()
         let capabilities = await Self.line(fromServer, &buffer)
         #expect(capabilities?.contains("KnownCommands") == true)
@@ -168,11 +169,7 @@ struct HelperServerTests {
             let tier = RemoteTier(
                 store: remote, mode: .readonly, statistics: statistics, logger: Logger(label: "test"),
                 manifestName: "ci")
-            let (toServer, fromServer, _) = try run { input, output in
-                HelperServer(
-                    local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input,
-                    output: output)
-            }
+            let (toServer, fromServer, _) = run(local: local, remote: tier, statistics: statistics)
             var buffer = Data()
             _ = await Self.line(fromServer, &buffer)
             // No get is sent. (The prefetch runs on the concurrency pool, which other suites may
@@ -203,11 +200,7 @@ struct HelperServerTests {
         let tier = RemoteTier(
             store: remote, mode: .readwrite, statistics: statistics, logger: Logger(label: "test"),
             breaker: CircuitBreaker(threshold: 3, cooldown: .seconds(3600), maxCooldown: .seconds(3600)))
-        let (toServer, fromServer, _) = try run { input, output in
-            HelperServer(
-                local: local, remote: tier, statistics: statistics, logger: Logger(label: "test"), input: input,
-                output: output)
-        }
+        let (toServer, fromServer, _) = run(local: local, remote: tier, statistics: statistics)
         var buffer = Data()
         _ = await Self.line(fromServer, &buffer)
         for id in 1...20 {

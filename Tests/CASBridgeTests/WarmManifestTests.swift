@@ -207,6 +207,25 @@ struct WarmManifestTests {
         #expect(WarmManifest.actionID(named: "default") != WarmManifest.actionID(named: "ci-linux"))
     }
 
+    /// A run from an empty local store at `directory` that reads the "ci" manifest from
+    /// `store` and gets every action in turn: each must be served with its entry and its real
+    /// bytes. Returns the run's statistics.
+    static func readAll(
+        _ actions: [Digest], _ entries: [ActionEntry], from store: any CacheStore, into directory: String
+    ) async throws -> HelperStatistics.Snapshot {
+        let local = try LocalStore(directory: directory)
+        let stats = HelperStatistics()
+        let tier = RemoteTier(
+            store: store, mode: .readonly, statistics: stats, logger: Logger(label: "test"), manifestName: "ci")
+        for (action, entry) in zip(actions, entries) {
+            let hit = try #require(await tier.fetch(action, into: local))
+            #expect(hit.entry == entry)
+            #expect(try FileSystem.hashFile(hit.path).0 == entry.outputID, "what is served is the real output")
+        }
+        _ = await tier.drain(timeout: .seconds(1))
+        return stats.snapshot
+    }
+
     /// Stores `body` in `store` as the output of `action`; returns its entry.
     static func put(_ body: String, action: UInt8, in store: LocalStore) throws -> ActionEntry {
         let bytes = Array(body.utf8)
@@ -295,18 +314,8 @@ struct WarmManifestTests {
         chmod(remote.blobPath(segment.digest), 0o644)
         try FileSystem.writeFileAtomically(remote.blobPath(segment.digest), bytes)
 
-        let localB = try LocalStore(directory: dir.sub("b"))
-        let statsB = HelperStatistics()
-        let tierB = RemoteTier(
-            store: remote, mode: .readonly, statistics: statsB, logger: Logger(label: "test"), manifestName: "ci")
-        for (action, entry) in zip(actions, entries) {
-            let hit = try #require(await tierB.fetch(action, into: localB))
-            #expect(hit.entry == entry)
-            let (digest, _) = try FileSystem.hashFile(hit.path)
-            #expect(digest == entry.outputID, "what is served is the real output")
-        }
-        #expect(statsB.snapshot.corruptBlobs == 1 && statsB.snapshot.segmentReads == 1)
-        _ = await tierB.drain(timeout: .seconds(1))
+        let read = try await Self.readAll(actions, entries, from: remote, into: dir.sub("b"))
+        #expect(read.corruptBlobs == 1 && read.segmentReads == 1)
     }
 
     /// A store that asks for compressed segments (as a REAPI server without zstd does).
@@ -342,27 +351,14 @@ struct WarmManifestTests {
         let stored = try FileSystem.readFile(backing.blobPath(segment.digest))
         #expect(Array(stored.prefix(4)) == [0x28, 0xB5, 0x2F, 0xFD], "one zstd frame")
 
-        func readAll(_ name: String) async throws -> HelperStatistics.Snapshot {
-            let local = try LocalStore(directory: dir.sub(name))
-            let stats = HelperStatistics()
-            let tier = RemoteTier(
-                store: backing, mode: .readonly, statistics: stats, logger: Logger(label: "test"), manifestName: "ci")
-            for (action, entry) in zip(actions, entries) {
-                let hit = try #require(await tier.fetch(action, into: local))
-                #expect(hit.entry == entry)
-                #expect(try FileSystem.hashFile(hit.path).0 == entry.outputID, "what is served is the real output")
-            }
-            _ = await tier.drain(timeout: .seconds(1))
-            return stats.snapshot
-        }
-        let clean = try await readAll("b")
+        let clean = try await Self.readAll(actions, entries, from: backing, into: dir.sub("b"))
         #expect(clean.segmentReads == 1 && clean.manifestHits == 3 && clean.corruptBlobs == 0)
 
         var damaged = stored
         damaged[damaged.count / 2] ^= 0x5A
         chmod(backing.blobPath(segment.digest), 0o644)
         try FileSystem.writeFileAtomically(backing.blobPath(segment.digest), damaged)
-        let afterDamage = try await readAll("c")
+        let afterDamage = try await Self.readAll(actions, entries, from: backing, into: dir.sub("c"))
         #expect(afterDamage.manifestHits == 3)
     }
 
