@@ -73,8 +73,12 @@ use_tmpfs_gotmpdir() {
 
 # One timed `go build std` from an empty local store and GOCACHE in the new directory $2, through the helper
 # ($bin; $go and now() come from the script) with remote $1 whose server is process $3. Prints
-# "wall helper-cpu server-cpu fs-probe" in seconds; the run's stats JSON is $2/stats.json.
-# HELPER_PREFIX="perf record -g -o FILE -- " runs the helper under a profiler (or any wrapper).
+# "wall helper-cpu server-cpu fs-probe" in seconds; the run's stats JSON is $2/stats.json. The helper's CPU is
+# what it reports there (`cpuSeconds`, getrusage at the end of the run): a wrapper such as /usr/bin/time would
+# hold the go command's end of the pipe open until the helper and the wrapper had exited, and the go command
+# waits for that pipe to close, so the wrapper's wait (the helper's housekeeping after closing stdout, and its
+# exit) would be timed as part of the build.
+# HELPER_PREFIX="perf record -g -o FILE -- " runs the helper under a profiler (or any wrapper; timed with it).
 timed_remote_run() {
     local url=$1 dir=$2 pid=$3 probe t0 t1 s0 s1
     mkdir -p "$dir"
@@ -82,11 +86,13 @@ timed_remote_run() {
     s0=$(cpu_seconds "$pid")
     sync  # no write-back of the previous run's files during this one
     t0=$(now)
-    GOCACHE=$dir/gocache GOCACHEPROG="/usr/bin/time -f %U+%S -o $dir/helper-cpu ${HELPER_PREFIX:-}$bin --dir $dir/store --remote $url" \
+    GOCACHE=$dir/gocache GOCACHEPROG="${HELPER_PREFIX:-}$bin --dir $dir/store --remote $url" \
         CASBRIDGE_STATS_FILE=$dir/stats.json $go build std
     t1=$(now)
     s1=$(cpu_seconds "$pid")
-    echo "$(echo "$t1 - $t0" | bc) $(bc <<<"$(tail -1 "$dir/helper-cpu")") $(echo "$s1 - $s0" | bc) $probe"
+    # The helper finishes its housekeeping after the go command has returned: let it end before anything else.
+    for _ in $(seq 3000); do pgrep -f -- "--dir $dir/store" >/dev/null || break; sleep 0.01; done
+    echo "$(echo "$t1 - $t0" | bc) $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cpuSeconds"])' "$dir/stats.json") $(echo "$s1 - $s0" | bc) $probe"
 }
 
 # Seconds to write 128 MiB into a new file under $1, twice: into fresh memory, then (after deleting the first

@@ -29,6 +29,11 @@ public enum PrometheusExposition {
         family(
             "cacheprog_run_duration_seconds", "gauge", "How long the helper run took.",
             [("", number(record.elapsedSeconds))])
+        if let cpu = record.cpuSeconds {
+            family(
+                "cacheprog_cpu_seconds", "gauge", "CPU seconds (user and system) the helper used in the run.",
+                [("", number(cpu))])
+        }
         guard let r = record.remote else { return out }
         let b = "backend=\"\(escape(r.backend))\""
         counter("cacheprog_remote_misses_total", "Gets the remote answered with a miss.", [("{\(b)}", Int64(r.misses))])

@@ -5,6 +5,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var time: String
     /// Seconds the run took.
     public var elapsedSeconds: Double
+    /// CPU seconds (user and system) the helper used up to the end of the run.
+    public var cpuSeconds: Double?
     /// Get requests.
     public var gets: Int
     /// Gets answered with a hit (local or remote).
@@ -63,9 +65,13 @@ public struct RunRecord: Codable, Sendable, Equatable {
     }
 
     /// Builds the record of a run from its counters.
-    public init(_ s: HelperStatistics.Snapshot, elapsedSeconds: Double, remoteName: String?, time: Timestamp = .now()) {
+    public init(
+        _ s: HelperStatistics.Snapshot, elapsedSeconds: Double, cpuSeconds: Double? = nil, remoteName: String?,
+        time: Timestamp = .now()
+    ) {
         self.time = time.rfc3339
         self.elapsedSeconds = elapsedSeconds
+        self.cpuSeconds = cpuSeconds
         gets = s.gets
         hits = s.hits
         localHits = s.localHits
@@ -117,8 +123,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
                 line += " [latency: \(parts.joined(separator: ", "))]"
             }
         }
-        let ms = (elapsedSeconds * 1000).rounded()
-        return line + "; \(Int(ms)) ms"
+        line += "; \(Int((elapsedSeconds * 1000).rounded())) ms"
+        if let cpuSeconds { line += " (CPU \(Self.milliseconds(cpuSeconds)))" }
+        return line
     }
 
     static func milliseconds(_ seconds: Double) -> String {

@@ -56,7 +56,8 @@ struct ServeSettings: Equatable {
             statistics.update { $0.remoteCompression = compression }
         }
         let record = RunRecord(
-            statistics.snapshot, elapsedSeconds: statistics.elapsedSeconds, remoteName: remoteTier?.store.name)
+            statistics.snapshot, elapsedSeconds: statistics.elapsedSeconds, cpuSeconds: ProcessCPU.seconds(),
+            remoteName: remoteTier?.store.name)
         if case .malformed(let message) = outcome {
             logger.critical("cacheprog: \(message)")
             throw ExitCode(2)

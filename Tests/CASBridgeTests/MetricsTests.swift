@@ -40,7 +40,7 @@ struct MetricsTests {
             return h
         }()
         s.remoteCompression.add(raw: 4096, wire: 1024)
-        let record = RunRecord(s, elapsedSeconds: 1.25, remoteName: "s3")
+        let record = RunRecord(s, elapsedSeconds: 1.25, cpuSeconds: 0.5, remoteName: "s3")
         let text = PrometheusExposition.text(record)
         let samples = try PrometheusTextValidator.validate(text)
         func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
@@ -56,6 +56,8 @@ struct MetricsTests {
         #expect(
             value("cacheprog_remote_request_duration_seconds_bucket", ["operation": "read_blob", "le": "+Inf"]) == 1)
         #expect(value("cacheprog_run_duration_seconds") == 1.25)
+        #expect(value("cacheprog_cpu_seconds") == 0.5)
+        #expect(record.summaryLine.hasSuffix("; 1250 ms (CPU 500 ms)"))
         #expect(record.summaryLine.contains("zstd 4.0× on 1 blobs"))
         #expect(record.summaryLine.contains("get_action 3×"))
 
