@@ -49,7 +49,7 @@ public final class BlobFileWriter {
 
     deinit {
         abandon()
-        staging?.deallocate()
+        if let staging { BlobFileWriter.recycleStaging(staging) }
     }
 
     /// Bytes taken so far.
@@ -69,8 +69,7 @@ public final class BlobFileWriter {
                 rest = UnsafeRawBufferPointer(rebasing: rest[n...])
             }
             if rest.isEmpty { return }
-            staging = UnsafeMutableRawPointer.allocate(
-                byteCount: BlobFileWriter.stagingBytes, alignment: BlobFileWriter.alignment)
+            staging = BlobFileWriter.takeStaging()
         }
         while !rest.isEmpty {
             let n = min(rest.count, BlobFileWriter.stagingBytes - staged)
@@ -140,6 +139,27 @@ public final class BlobFileWriter {
         }
         directSet = on
         return true
+    }
+
+    /// Staging buffers of finished writers, kept for the next ones: a new buffer's pages are
+    /// fresh memory, and touching them costs a page fault per 4 KiB.
+    private static let spareStaging = Mutex<[UInt]>([])
+    static let spareStagingLimit = 16
+
+    private static func takeStaging() -> UnsafeMutableRawPointer {
+        if let spare = spareStaging.withLock({ $0.popLast() }), let buffer = UnsafeMutableRawPointer(bitPattern: spare) {
+            return buffer
+        }
+        return UnsafeMutableRawPointer.allocate(byteCount: stagingBytes, alignment: alignment)
+    }
+
+    private static func recycleStaging(_ buffer: UnsafeMutableRawPointer) {
+        let kept = spareStaging.withLock { spare in
+            guard spare.count < spareStagingLimit else { return false }
+            spare.append(UInt(bitPattern: buffer))
+            return true
+        }
+        if !kept { buffer.deallocate() }
     }
 
     /// False once a file system refused `O_DIRECT`, or direct writes were turned off, for
