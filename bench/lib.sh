@@ -92,7 +92,7 @@ timed_remote_run() {
     s1=$(cpu_seconds "$pid")
     # The helper finishes its housekeeping after the go command has returned: let it end before anything else.
     for _ in $(seq 3000); do pgrep -f -- "--dir $dir/store" >/dev/null || break; sleep 0.01; done
-    echo "$(echo "$t1 - $t0" | bc) $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cpuSeconds"])' "$dir/stats.json") $(echo "$s1 - $s0" | bc) $probe"
+    echo "$(echo "$t1 - $t0" | bc) $(python3 -c 'import json, sys; print("%.2f" % json.load(open(sys.argv[1]))["cpuSeconds"])' "$dir/stats.json") $(echo "$s1 - $s0" | bc) $probe"
 }
 
 # Seconds to write 128 MiB into a new file under $1, twice: into fresh memory, then (after deleting the first
