@@ -147,7 +147,9 @@ public final class BlobFileWriter {
     static let spareStagingLimit = 16
 
     private static func takeStaging() -> UnsafeMutableRawPointer {
-        if let spare = spareStaging.withLock({ $0.popLast() }), let buffer = UnsafeMutableRawPointer(bitPattern: spare) {
+        if let spare = spareStaging.withLock({ $0.popLast() }),
+            let buffer = UnsafeMutableRawPointer(bitPattern: spare)
+        {
             return buffer
         }
         return UnsafeMutableRawPointer.allocate(byteCount: stagingBytes, alignment: alignment)
