@@ -144,7 +144,7 @@ public final class BlobFileWriter {
     /// Staging buffers of finished writers, kept for the next ones: a new buffer's pages are
     /// fresh memory, and touching them costs a page fault per 4 KiB.
     private static let spareStaging = Mutex<[UInt]>([])
-    static let spareStagingLimit = 16
+    private static let spareStagingLimit = 16
 
     private static func takeStaging() -> UnsafeMutableRawPointer {
         if let spare = spareStaging.withLock({ $0.popLast() }),
