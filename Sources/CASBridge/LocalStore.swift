@@ -15,6 +15,8 @@ public final class LocalStore: Sendable {
     let tempRoot: String
     let indexPath: String
     let lockFD: Int32
+    /// Touched by every trim; automatic trims wait for it to age.
+    let trimMarkerPath: String
 
     /// A local hit is re-recorded as used once its last recorded use is this old.
     static let touchInterval: Int64 = 10 * 60 * 1_000_000_000
@@ -37,6 +39,10 @@ public final class LocalStore: Sendable {
         var recordOrder: [Digest] = []
         /// When (monotonic nanoseconds) each blob's stamp was last found unchanged.
         var checkedAt: [Digest: Int64] = [:]
+        /// When (monotonic nanoseconds) this process wrote each blob it published. Within
+        /// `checkFreshness` of that, the remote tier's hits count and record it without another
+        /// look at the file (trimming leaves a blob that young alone).
+        var writtenAt: [Digest: Int64] = [:]
         var precheck = Precheck()
     }
 
@@ -58,6 +64,7 @@ public final class LocalStore: Sendable {
         blobRoot = "\(root)/blobs"
         tempRoot = "\(root)/tmp"
         indexPath = "\(root)/index"
+        trimMarkerPath = "\(root)/trimmed"
         let fd: Int32
         do {
             fd = try FileSystem.open(indexPath, O_RDWR | O_APPEND | O_CREAT)
@@ -66,6 +73,8 @@ public final class LocalStore: Sendable {
                 try FileSystem.makeDirectories(blobRoot)
                 try FileSystem.makeDirectories(tempRoot)
                 fd = try FileSystem.open(indexPath, O_RDWR | O_APPEND | O_CREAT)
+                // A new store has nothing to trim for a while: its first close need not look.
+                close(try FileSystem.open(trimMarkerPath, O_WRONLY | O_CREAT))
             } catch {
                 throw CASError(
                     .io, "cannot open the local store at \(self.directory)",
@@ -155,8 +164,12 @@ public final class LocalStore: Sendable {
         state.withLock { $0.stamps[digest] != nil }
     }
 
-    /// Whether the store holds a verified copy of blob `digest`.
+    /// Whether the store holds a verified copy of blob `digest`. A blob this process wrote, or
+    /// found unchanged, within `checkFreshness` counts without another look.
     public func hasBlob(_ digest: Digest) -> Bool {
+        if state.withLock({ LocalStore.freshlyWritten(digest, in: $0) }) != nil || isPrechecked(digest) {
+            return true
+        }
         let path = blobPath(digest)
         guard let st = FileSystem.status(path) else { return false }
         let known = state.withLock { $0.stamps[digest] }
@@ -215,6 +228,7 @@ public final class LocalStore: Sendable {
         lockShared()
         defer { unlock() }
         var stamp: BlobStamp? = nil
+        var wrote = false
         if let existing = FileSystem.status(target) {
             let known = state.withLock { $0.stamps[digest] }
             if known == BlobStamp(existing) {
@@ -240,26 +254,39 @@ public final class LocalStore: Sendable {
                 throw CASError(.io, "blob \(digest) vanished after publishing at \(target)")
             }
             stamp = BlobStamp(st)
+            wrote = true
         }
         let blobStamp = stamp!
         if let actionID {
             let entry = ActionEntry(outputID: digest, size: size, time: time)
             try append([IndexRecord(actionID: actionID, entry: entry, lastUse: .now(), stamp: blobStamp)])
-        } else {
-            state.withLock { $0.stamps[digest] = blobStamp }
+        }
+        let checkTime = Monotonic.nanoseconds()
+        state.withLock { st in
+            st.stamps[digest] = blobStamp
+            if wrote { st.writtenAt[digest] = checkTime }
         }
         return target
     }
 
-    /// Records `entry` for `actionID`; its blob must be in the store already.
+    /// Records `entry` for `actionID`; its blob must be in the store already. A blob this
+    /// process wrote within `checkFreshness` is recorded with the stamp it was published with,
+    /// without another look.
     public func record(_ entry: ActionEntry, for actionID: Digest) throws {
-        let path = blobPath(entry.outputID)
-        guard let st = FileSystem.status(path) else {
-            throw CASError(.notFound, "blob \(entry.outputID) is not in the local store at \(path)")
+        let fresh = state.withLock { st in LocalStore.freshlyWritten(entry.outputID, in: st) }
+        let stamp: BlobStamp
+        if let fresh {
+            stamp = fresh
+        } else {
+            let path = blobPath(entry.outputID)
+            guard let st = FileSystem.status(path) else {
+                throw CASError(.notFound, "blob \(entry.outputID) is not in the local store at \(path)")
+            }
+            stamp = BlobStamp(st)
         }
         lockShared()
         defer { unlock() }
-        try append([IndexRecord(actionID: actionID, entry: entry, lastUse: .now(), stamp: BlobStamp(st))])
+        try append([IndexRecord(actionID: actionID, entry: entry, lastUse: .now(), stamp: stamp)])
     }
 
     /// Appends records to the index (the caller may hold the shared lock already) and
@@ -275,6 +302,10 @@ public final class LocalStore: Sendable {
                 LocalStore.reopen(&st, indexPath: indexPath)
             }
             try FileSystem.writeAll(st.indexFD, bytes, path: indexPath)
+            // Records this process just wrote need not be read back: when they directly follow
+            // what was read last, the next refresh starts after them.
+            let end = Int64(lseek(st.indexFD, 0, SEEK_CUR))
+            if end >= 0, end - Int64(bytes.count) == st.readOffset { st.readOffset = end }
             for r in records { LocalStore.apply(r, to: &st) }
         }
     }
@@ -288,6 +319,14 @@ public final class LocalStore: Sendable {
             st.checkedAt[r.entry.outputID] = nil
         }
         st.recordOrder.append(r.entry.outputID)
+    }
+
+    /// The stamp of blob `digest` if this process wrote it within `checkFreshness`.
+    static func freshlyWritten(_ digest: Digest, in st: borrowing State) -> BlobStamp? {
+        guard let written = st.writtenAt[digest], Monotonic.nanoseconds() - written < checkFreshness else {
+            return nil
+        }
+        return st.stamps[digest]
     }
 
     static func reopen(_ st: inout State, indexPath: String) {

@@ -50,6 +50,51 @@ struct LocalStoreTests {
         #expect(hit.entry.outputID == digest)
     }
 
+    @Test("each process reads the index records of the others, and its own only once")
+    func interleavedAppends() throws {
+        let a = try LocalStore(directory: dir.path)
+        let b = try LocalStore(directory: dir.path)
+        for n in UInt8(1)...6 {
+            _ = try put(n % 2 == 0 ? a : b, "output \(n)", action: n)
+        }
+        for store in [a, b] {
+            for n in UInt8(1)...6 {
+                #expect(store.lookup(Self.action(n))?.entry.size == Int64("output \(n)".utf8.count))
+            }
+            #expect(store.entryCount == 6)
+        }
+        // Alone, a process never reads back what it appended.
+        let alone = try LocalStore(directory: dir.sub("alone"))
+        for n in UInt8(1)...6 {
+            _ = try put(alone, "output \(n)", action: n)
+            #expect(alone.lookup(Self.action(n + 100)) == nil)
+        }
+        #expect(alone.state.withLock { $0.recordOrder.count } == 6, "each record applied once")
+    }
+
+    @Test("a blob written by another process is looked at before an entry is recorded for it")
+    func recordChecksOthersBlobs() throws {
+        let writer = try LocalStore(directory: dir.path)
+        let (digest, path) = try put(writer, "someone else's output", action: 1)
+        #expect(writer.hasBlob(digest))
+        let entry = ActionEntry(outputID: digest, size: Int64("someone else's output".utf8.count), time: .now())
+        let reader = try LocalStore(directory: dir.path)
+        #expect(reader.hasBlob(digest))
+        unlink(path)
+        #expect(!reader.hasBlob(digest))
+        #expect(throws: CASError.self) { try reader.record(entry, for: Self.action(2)) }
+    }
+
+    @Test("a new store is not trimmed at its first close, only once the trim interval has passed")
+    func newStoreTrimWaits() throws {
+        let store = try LocalStore(directory: dir.path)
+        _ = try put(store, "fresh output", action: 1)
+        let hour: Int64 = 3600 * 1_000_000_000
+        #expect(store.trimIfDue(interval: hour, policy: TrimPolicy(maxSize: nil, maxAge: nil)) == nil)
+        let later = Timestamp(nanoseconds: Timestamp.now().nanoseconds + 2 * hour)
+        #expect(store.trimIfDue(interval: hour, policy: TrimPolicy(maxSize: nil, maxAge: nil), now: later) != nil)
+    }
+
     @Test("a blob changed on disk is never served; a blob merely touched is re-verified and served")
     func tamperedBlob() throws {
         let store = try LocalStore(directory: dir.path)
