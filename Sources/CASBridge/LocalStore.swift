@@ -74,7 +74,7 @@ public final class LocalStore: Sendable {
                 try FileSystem.makeDirectories(tempRoot)
                 fd = try FileSystem.open(indexPath, O_RDWR | O_APPEND | O_CREAT)
                 // A new store has nothing to trim for a while: its first close need not look.
-                close(try FileSystem.open(trimMarkerPath, O_WRONLY | O_CREAT))
+                if let marker = try? FileSystem.open(trimMarkerPath, O_WRONLY | O_CREAT) { close(marker) }
             } catch {
                 throw CASError(
                     .io, "cannot open the local store at \(self.directory)",
