@@ -25,7 +25,7 @@ extension LocalStore {
     /// Whether the background checks found blob `digest` unchanged within `checkFreshness`.
     func isPrechecked(_ digest: Digest) -> Bool {
         let now = Monotonic.nanoseconds()
-        return state.withLock { st in st.checkedAt[digest].map { now - $0 < LocalStore.checkFreshness } ?? false }
+        return state.withLock { st in LocalStore.isFresh(st.checkedAt[digest], now: now) }
     }
 
     /// Whether a batch of background checks is running or scheduled.

@@ -15,8 +15,7 @@ extension LocalStore {
     /// Trims with `policy` if no trim ran in the last `interval` nanoseconds and no other
     /// process is trimming now. Returns the report, or nil when nothing was due.
     public func trimIfDue(interval: Int64, policy: TrimPolicy, now: Timestamp = .now()) -> TrimReport? {
-        let marker = trimMarkerPath
-        if let st = FileSystem.status(marker),
+        if let st = FileSystem.status(trimMarkerPath),
             now.nanoseconds - (Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)) < interval
         {
             return nil
@@ -112,8 +111,7 @@ extension LocalStore {
         }
         report.entriesAfter = kept.count
         report.bytesAfter = keptBytes
-        let marker = trimMarkerPath
-        if let fd = try? FileSystem.open(marker, O_WRONLY | O_CREAT | O_TRUNC) { close(fd) }
+        if let fd = try? FileSystem.open(trimMarkerPath, O_WRONLY | O_CREAT | O_TRUNC) { close(fd) }
         state.withLock { st in LocalStore.refresh(&st, indexPath: indexPath) }
         return report
     }

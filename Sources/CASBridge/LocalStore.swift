@@ -126,7 +126,7 @@ public final class LocalStore: Sendable {
             }
             guard let indexed else { return nil }
             let output = indexed.entry.outputID
-            let checked = st.checkedAt[output].map { checkTime - $0 < LocalStore.checkFreshness } ?? false
+            let checked = LocalStore.isFresh(st.checkedAt[output], now: checkTime)
             return (indexed, st.stamps[output], checked, st.precheck.noteLookup())
         }
         guard let (indexed, stamp, checked, startPrecheck) = found else { return nil }
@@ -167,9 +167,12 @@ public final class LocalStore: Sendable {
     /// Whether the store holds a verified copy of blob `digest`. A blob this process wrote, or
     /// found unchanged, within `checkFreshness` counts without another look.
     public func hasBlob(_ digest: Digest) -> Bool {
-        if state.withLock({ LocalStore.freshlyWritten(digest, in: $0) }) != nil || isPrechecked(digest) {
-            return true
+        let now = Monotonic.nanoseconds()
+        let fresh = state.withLock { st in
+            LocalStore.freshlyWritten(digest, in: st, now: now) != nil
+                || LocalStore.isFresh(st.checkedAt[digest], now: now)
         }
+        if fresh { return true }
         let path = blobPath(digest)
         guard let st = FileSystem.status(path) else { return false }
         let known = state.withLock { $0.stamps[digest] }
@@ -261,10 +264,10 @@ public final class LocalStore: Sendable {
             let entry = ActionEntry(outputID: digest, size: size, time: time)
             try append([IndexRecord(actionID: actionID, entry: entry, lastUse: .now(), stamp: blobStamp)])
         }
-        let checkTime = Monotonic.nanoseconds()
+        let writtenTime = Monotonic.nanoseconds()
         state.withLock { st in
             st.stamps[digest] = blobStamp
-            if wrote { st.writtenAt[digest] = checkTime }
+            if wrote { st.writtenAt[digest] = writtenTime }
         }
         return target
     }
@@ -273,7 +276,8 @@ public final class LocalStore: Sendable {
     /// process wrote within `checkFreshness` is recorded with the stamp it was published with,
     /// without another look.
     public func record(_ entry: ActionEntry, for actionID: Digest) throws {
-        let fresh = state.withLock { st in LocalStore.freshlyWritten(entry.outputID, in: st) }
+        let now = Monotonic.nanoseconds()
+        let fresh = state.withLock { st in LocalStore.freshlyWritten(entry.outputID, in: st, now: now) }
         let stamp: BlobStamp
         if let fresh {
             stamp = fresh
@@ -321,12 +325,14 @@ public final class LocalStore: Sendable {
         st.recordOrder.append(r.entry.outputID)
     }
 
-    /// The stamp of blob `digest` if this process wrote it within `checkFreshness`.
-    static func freshlyWritten(_ digest: Digest, in st: borrowing State) -> BlobStamp? {
-        guard let written = st.writtenAt[digest], Monotonic.nanoseconds() - written < checkFreshness else {
-            return nil
-        }
-        return st.stamps[digest]
+    /// Whether `time` (monotonic nanoseconds; nil for never) lies within `checkFreshness` of `now`.
+    static func isFresh(_ time: Int64?, now: Int64) -> Bool {
+        time.map { now - $0 < checkFreshness } ?? false
+    }
+
+    /// The stamp of blob `digest` if this process wrote it within `checkFreshness` of `now`.
+    static func freshlyWritten(_ digest: Digest, in st: borrowing State, now: Int64) -> BlobStamp? {
+        isFresh(st.writtenAt[digest], now: now) ? st.stamps[digest] : nil
     }
 
     static func reopen(_ st: inout State, indexPath: String) {
