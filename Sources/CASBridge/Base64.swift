@@ -57,52 +57,87 @@ public struct Base64StreamDecoder {
     private var output: [UInt8] = []
 
     /// Creates a decoder.
-    public init() {
-        output.reserveCapacity(3 * (1 << 16))
-    }
+    public init() {}
 
     /// Decodes `input`, calling `emit` with decoded bytes. Returns false on invalid input.
     public mutating func decode(
         _ input: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void
     ) rethrows -> Bool {
-        let table = Base64.table
+        // A quantum carried over from the previous chunk adds at most 3 bytes.
+        let needed = input.count / 4 * 3 + 3
+        if output.count < needed { output = [UInt8](repeating: 0, count: needed) }
+        var state = (quantum: quantum, count: count, padding: padding, finished: finished)
         var valid = true
-        output.removeAll(keepingCapacity: true)
-        table.withUnsafeBufferPointer { t in
-            for byte in input {
-                let v = t[Int(byte)]
-                if v < 64 {
-                    if padding > 0 || finished {
+        let produced = output.withUnsafeMutableBufferPointer { out in
+            Base64.table.withUnsafeBufferPointer { t in
+                var n = 0
+                var i = 0
+                let end = input.count
+                while i < end {
+                    if state.count == 0 && state.padding == 0 && !state.finished {
+                        // Whole quanta of alphabet characters, four at a time.
+                        while i + 4 <= end {
+                            let a = t[Int(input[i])]
+                            let b = t[Int(input[i + 1])]
+                            let c = t[Int(input[i + 2])]
+                            let d = t[Int(input[i + 3])]
+                            if a | b | c | d >= 64 { break }
+                            let q = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                            out[n] = UInt8(truncatingIfNeeded: q >> 16)
+                            out[n + 1] = UInt8(truncatingIfNeeded: q >> 8)
+                            out[n + 2] = UInt8(truncatingIfNeeded: q)
+                            n += 3
+                            i += 4
+                        }
+                        if i == end { break }
+                    }
+                    let v = t[Int(input[i])]
+                    i += 1
+                    if v < 64 {
+                        if state.padding > 0 || state.finished {
+                            valid = false
+                            break
+                        }
+                        state.quantum = state.quantum << 6 | UInt32(v)
+                        state.count += 1
+                        if state.count == 4 {
+                            out[n] = UInt8(truncatingIfNeeded: state.quantum >> 16)
+                            out[n + 1] = UInt8(truncatingIfNeeded: state.quantum >> 8)
+                            out[n + 2] = UInt8(truncatingIfNeeded: state.quantum)
+                            n += 3
+                            state.quantum = 0
+                            state.count = 0
+                        }
+                    } else if v == Base64.pad {
+                        // Padding may only complete a quantum of 2 or 3 characters.
+                        if state.finished || state.count + state.padding < 2 {
+                            valid = false
+                            break
+                        }
+                        state.padding += 1
+                        if state.count + state.padding == 4 {
+                            if state.count == 2 {
+                                out[n] = UInt8(truncatingIfNeeded: state.quantum >> 4)
+                                n += 1
+                            } else if state.count == 3 {
+                                out[n] = UInt8(truncatingIfNeeded: state.quantum >> 10)
+                                out[n + 1] = UInt8(truncatingIfNeeded: state.quantum >> 2)
+                                n += 2
+                            }
+                            state.quantum = 0
+                            state.count = 0
+                            state.finished = true
+                        }
+                    } else {
                         valid = false
-                        return
+                        break
                     }
-                    quantum = quantum << 6 | UInt32(v)
-                    count += 1
-                    if count == 4 {
-                        output.append(UInt8(truncatingIfNeeded: quantum >> 16))
-                        output.append(UInt8(truncatingIfNeeded: quantum >> 8))
-                        output.append(UInt8(truncatingIfNeeded: quantum))
-                        quantum = 0
-                        count = 0
-                    }
-                } else if v == Base64.pad {
-                    // Padding may only complete a quantum of 2 or 3 characters.
-                    if finished || count + padding < 2 {
-                        valid = false
-                        return
-                    }
-                    padding += 1
-                    if count + padding == 4 {
-                        flushPartial()
-                        finished = true
-                    }
-                } else {
-                    valid = false
-                    return
                 }
+                return n
             }
         }
-        if !output.isEmpty { try output.withUnsafeBytes { try emit($0) } }
+        (quantum, count, padding, finished) = state
+        if produced > 0 { try output.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[..<produced])) } }
         return valid
     }
 
@@ -110,16 +145,5 @@ public struct Base64StreamDecoder {
     /// pads, so an unpadded tail is a truncated body.
     public mutating func finish() -> Bool {
         finished || (padding == 0 && count == 0)
-    }
-
-    private mutating func flushPartial() {
-        if count == 2 {
-            output.append(UInt8(truncatingIfNeeded: quantum >> 4))
-        } else if count == 3 {
-            output.append(UInt8(truncatingIfNeeded: quantum >> 10))
-            output.append(UInt8(truncatingIfNeeded: quantum >> 2))
-        }
-        quantum = 0
-        count = 0
     }
 }

@@ -24,6 +24,36 @@ struct CodecTests {
         }
     }
 
+    @Test("streaming base64 of long bodies: any chunking decodes the same; a bad character anywhere is rejected")
+    func base64LongBodies() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [4_095, 4_096, 4_097, 65_537] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let encoded = Array(Base64.encode(bytes).utf8)
+            for chunkSize in [1, 2, 3, 5, 4_096, 65_536, encoded.count] {
+                var decoder = Base64StreamDecoder()
+                var out: [UInt8] = []
+                var start = 0
+                while start < encoded.count {
+                    let end = min(encoded.count, start + chunkSize)
+                    let ok = encoded[start..<end].withUnsafeBytes { decoder.decode($0) { out.append(contentsOf: $0) } }
+                    #expect(ok)
+                    start = end
+                }
+                let finished = decoder.finish()
+                #expect(finished)
+                #expect(out == bytes, "length \(length), chunks of \(chunkSize)")
+            }
+            for position in [0, 1, 2, 3, 4, 1_001, encoded.count / 2, encoded.count - 5] {
+                for bad in [UInt8(ascii: "!"), UInt8(ascii: "="), UInt8(ascii: " "), 0x80] {
+                    var damaged = encoded
+                    damaged[position] = bad
+                    #expect(Base64.decode(damaged) == nil, "\(bad) at \(position) of \(encoded.count)")
+                }
+            }
+        }
+    }
+
     @Test("invalid base64 is rejected", arguments: ["QQ", "QQ=", "Q===", "QUJD=", "QU=D", "QUJ!", "QUJD QUJD", "=QUJ"])
     func invalidBase64(_ text: String) {
         #expect(Base64.decode(Array(text.utf8)) == nil)
