@@ -79,11 +79,10 @@ public struct ServerError: Error, CustomStringConvertible {
 
 /// Loopback helpers.
 public enum Network {
-    /// A TCP port on 127.0.0.1 that is free right now.
+    /// A TCP port on 127.0.0.1 for a server to listen on: free right now, outside the
+    /// ephemeral range, not handed out before by this process (see `freePorts(_:)`).
     public static func freePort() -> Int {
-        let (fd, port) = boundSocket()
-        close(fd)
-        return port
+        freePorts(1)[0]
     }
 
     /// A TCP socket bound to a free port on 127.0.0.1, not yet listening: the caller owns
