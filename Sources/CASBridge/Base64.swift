@@ -82,10 +82,8 @@ public struct Base64StreamDecoder {
                             let c = t[Int(input[i + 2])]
                             let d = t[Int(input[i + 3])]
                             if a | b | c | d >= 64 { break }
-                            let q = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                            out[n] = UInt8(truncatingIfNeeded: q >> 16)
-                            out[n + 1] = UInt8(truncatingIfNeeded: q >> 8)
-                            out[n + 2] = UInt8(truncatingIfNeeded: q)
+                            Base64StreamDecoder.store(
+                                UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d), into: out, at: n)
                             n += 3
                             i += 4
                         }
@@ -101,9 +99,7 @@ public struct Base64StreamDecoder {
                         state.quantum = state.quantum << 6 | UInt32(v)
                         state.count += 1
                         if state.count == 4 {
-                            out[n] = UInt8(truncatingIfNeeded: state.quantum >> 16)
-                            out[n + 1] = UInt8(truncatingIfNeeded: state.quantum >> 8)
-                            out[n + 2] = UInt8(truncatingIfNeeded: state.quantum)
+                            Base64StreamDecoder.store(state.quantum, into: out, at: n)
                             n += 3
                             state.quantum = 0
                             state.count = 0
@@ -139,6 +135,14 @@ public struct Base64StreamDecoder {
         (quantum, count, padding, finished) = state
         if produced > 0 { try output.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[..<produced])) } }
         return valid
+    }
+
+    /// Writes the three bytes of a full 24-bit quantum at `out[n]`.
+    @inline(__always)
+    private static func store(_ quantum: UInt32, into out: UnsafeMutableBufferPointer<UInt8>, at n: Int) {
+        out[n] = UInt8(truncatingIfNeeded: quantum >> 16)
+        out[n + 1] = UInt8(truncatingIfNeeded: quantum >> 8)
+        out[n + 2] = UInt8(truncatingIfNeeded: quantum)
     }
 
     /// Ends the input. Returns false if the input stopped inside a quantum: Go always
