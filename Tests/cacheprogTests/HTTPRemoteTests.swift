@@ -104,30 +104,12 @@ struct HTTPRemoteTests {
 
     @Test("a server answering 500 to everything never fails the build")
     func serverErrors() throws {
-        let port = Network.freePort()
-        let python = try #require(TestPaths.systemTool("python3"), "python3 not found: run scripts/install-deps.sh")
-        let script = """
-            import sys
-            from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
-            class H(BaseHTTPRequestHandler):
-                protocol_version = "HTTP/1.1"
-                def log_message(self, *a): pass
-                def fail(self):
-                    n = int(self.headers.get("Content-Length") or 0)
-                    if n: self.rfile.read(n)
-                    self.send_response(500); self.send_header("Content-Length", "4"); self.end_headers()
-                    if self.command != "HEAD": self.wfile.write(b"oops")
-                do_GET = do_HEAD = do_PUT = fail
-            ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-            """
-        let server = try ServerProcess(
-            name: "http 500", [python, "-c", script, "\(port)"], logPath: work.sub("500.log"))
+        let (server, url, _) = try startFaultServer("500")
         defer { server.stop() }
-        try server.waitForPort(port)
         try prewarmedStore("store500")
         try touchModule("500")
         let start = Date()
-        let result = try build("e500", store: "store500", remote: "http://127.0.0.1:\(port)", gocache: "gc500b")
+        let result = try build("e500", store: "store500", remote: url, gocache: "gc500b")
         #expect(result.status == 0, "\(result.output)")
         #expect(GoModuleFixture.compileCount(result.stderr) >= 1)
         #expect(Date().timeIntervalSince(start) < 60)
@@ -152,5 +134,117 @@ struct HTTPRemoteTests {
         #expect(elapsed < 45, "the build took \(elapsed) s")
         let s = try stats("hang")
         #expect(((s["remote"] as? [String: Any])?["errors"] as? Int ?? 0) > 0, "\(s)")
+    }
+
+    /// A bazel-remote-layout server over a directory that misbehaves as `mode` says: `500`
+    /// answers every request with a server error, `truncate` declares a body's full length
+    /// and sends half of it before closing, `truncate-silent` serves action entries whole but
+    /// only the first half of every blob, delimited by the connection's end (the client sees
+    /// a complete, shorter answer), `full` refuses every upload with 507 Insufficient Storage.
+    func startFaultServer(_ mode: String) throws -> (server: ServerProcess, url: String, root: String) {
+        let port = Network.freePort()
+        let root = work.sub("fault-\(mode)")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let python = try #require(TestPaths.systemTool("python3"), "python3 not found: run scripts/install-deps.sh")
+        let script = """
+            import os, sys
+            from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+            root, mode = sys.argv[1], sys.argv[2]
+            class H(BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+                def log_message(self, *a): pass
+                def target(self):
+                    parts = self.path.split("?")[0].strip("/").split("/")
+                    if len(parts) != 2 or parts[0] not in ("ac", "cas") or len(parts[1]) != 64: return None
+                    return os.path.join(root, parts[0] + "-" + parts[1])
+                def empty(self, status):
+                    self.send_response(status); self.send_header("Content-Length", "0"); self.end_headers()
+                def fail(self):
+                    self.send_response(500); self.send_header("Content-Length", "4"); self.end_headers()
+                    if self.command != "HEAD": self.wfile.write(b"oops")
+                def do_PUT(self):
+                    body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                    if mode == "500": return self.fail()
+                    path = self.target()
+                    if path is None: return self.empty(400)
+                    if mode == "full": return self.empty(507)
+                    with open(path + ".tmp", "wb") as f: f.write(body)
+                    os.replace(path + ".tmp", path)
+                    self.empty(201)
+                def do_HEAD(self):
+                    if mode == "500": return self.fail()
+                    path = self.target()
+                    if path is None or not os.path.exists(path): return self.empty(404)
+                    self.send_response(200); self.send_header("Content-Length", str(os.path.getsize(path)))
+                    self.end_headers()
+                def do_GET(self):
+                    if mode == "500": return self.fail()
+                    path = self.target()
+                    if path is None or not os.path.exists(path): return self.empty(404)
+                    body = open(path, "rb").read()
+                    self.send_response(200)
+                    if mode == "truncate-silent" and self.path.startswith("/cas/"):
+                        self.send_header("Connection", "close"); self.end_headers()
+                        self.wfile.write(body[: len(body) // 2]); self.close_connection = True
+                    elif mode == "truncate":
+                        self.send_header("Content-Length", str(len(body))); self.end_headers()
+                        self.wfile.write(body[: len(body) // 2]); self.close_connection = True
+                    else:
+                        self.send_header("Content-Length", str(len(body))); self.end_headers()
+                        self.wfile.write(body)
+            ThreadingHTTPServer(("127.0.0.1", int(sys.argv[3])), H).serve_forever()
+            """
+        let server = try ServerProcess(
+            name: "http \(mode)", [python, "-c", script, root, mode, "\(port)"], logPath: work.sub("\(mode).log"))
+        try server.waitForPort(port)
+        return (server, "http://127.0.0.1:\(port)", root)
+    }
+
+    @Test(
+        "a server that cuts bodies short never fails the build and never has a cut blob used",
+        arguments: ["truncate", "truncate-silent"])
+    func truncatedBodies(mode: String) throws {
+        let (server, url, root) = try startFaultServer(mode)
+        defer { server.stop() }
+        let tag = mode.replacingOccurrences(of: "-", with: "")
+        let first = try build("\(tag)1", store: "store-\(tag)1", remote: url, gocache: "gc-\(tag)1")
+        try #require(first.status == 0, "\(first.output)")
+        let stored = try FileManager.default.contentsOfDirectory(atPath: root)
+        #expect(stored.filter { $0.hasPrefix("cas-") }.count >= 4, "the first build populates the server")
+
+        let start = Date()
+        let second = try build("\(tag)2", store: "store-\(tag)2", remote: url, gocache: "gc-\(tag)2")
+        #expect(second.status == 0, "\(second.output)")
+        #expect(Date().timeIntervalSince(start) < 120)
+        #expect(GoModuleFixture.compileCount(second.stderr) >= 4, "nothing cut short may be used:\n\(second.stderr)")
+        #expect(try binary("\(tag)2") == binary("\(tag)1"))
+        let s = try stats("\(tag)2")
+        #expect((s["remoteHits"] as? Int ?? -1) == 0, "\(s)")
+        if mode == "truncate" {
+            #expect(((s["remote"] as? [String: Any])?["errors"] as? Int ?? 0) > 0, "\(s)")
+        } else {
+            #expect((s["corruptBlobs"] as? Int ?? 0) > 0, "the cut blobs were fetched and rejected: \(s)")
+        }
+        let run = try ProcessRunner.run([work.sub("\(tag)2")])
+        #expect(run.stdout.contains("fixture says 42"))
+    }
+
+    @Test("a full server (507 to every upload) never fails or holds up the build")
+    func fullServer() throws {
+        let (server, url, root) = try startFaultServer("full")
+        defer { server.stop() }
+        try prewarmedStore("storeFull")
+        try touchModule("full")
+        let start = Date()
+        let result = try build("full", store: "storeFull", remote: url, gocache: "gcFullB")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(Date().timeIntervalSince(start) < 60)
+        #expect(GoModuleFixture.compileCount(result.stderr) >= 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty, "nothing was stored")
+        let s = try stats("full")
+        #expect(((s["remote"] as? [String: Any])?["errors"] as? Int ?? 0) > 0, "\(s)")
+        #expect((s["puts"] as? Int ?? 0) >= 1, "\(s)")
+        let run = try ProcessRunner.run([work.sub("full")])
+        #expect(run.stdout.contains("fixture says 42"))
     }
 }
