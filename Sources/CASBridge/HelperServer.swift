@@ -40,6 +40,10 @@ public final class HelperServer {
     let inFlight = DispatchGroup()
     /// Uploads still pending when close gave up on them.
     public private(set) var droppedUploads = 0
+    /// Puts the local store could not keep (its file system full or read-only, say). The
+    /// first is logged in full; the others, which would say the same, are counted and
+    /// summed up once when the run ends.
+    public private(set) var unstoredPuts = 0
 
     /// Creates a helper reading requests from `input` and answering on `output`.
     public init(
@@ -62,7 +66,12 @@ public final class HelperServer {
         // An empty local store will miss: the warm manifest need not wait for the first get.
         if let remote, local.entryCount == 0 { remote.startWarming(into: local) }
         local.startPrecheck()
-        defer { local.stopPrecheck() }
+        defer {
+            local.stopPrecheck()
+            if unstoredPuts > 1 {
+                logger.error("cacheprog: \(unstoredPuts) puts in all could not be stored in \(local.directory)")
+            }
+        }
         var lineNumber = 0
         do {
             while true {
@@ -163,7 +172,8 @@ public final class HelperServer {
             temp = try local.makeTempFile(for: request.outputID.flatMap { Digest(bytes: $0) })
         } catch {
             if request.bodySize > 0 { _ = try reader.readBody { _ in } }
-            fail(request, "cacheprog: cannot create a temporary file in \(local.directory): \(error)")
+            statistics.update { $0.putErrors += 1 }
+            failToStore(request, "cacheprog: cannot create a temporary file in \(local.directory): \(error)")
             return
         }
         var hasher = SHA256()
@@ -179,10 +189,10 @@ public final class HelperServer {
         }
         close(temp.fd)
         let digest = hasher.finalize()
-        func reject(_ message: String) {
+        func reject(_ message: String, storing: Bool = false) {
             unlink(temp.path)
             statistics.update { $0.putErrors += 1 }
-            fail(request, message)
+            if storing { failToStore(request, message) } else { fail(request, message) }
         }
         guard let actionBytes = request.actionID, let actionID = Digest(bytes: actionBytes) else {
             return reject("cacheprog: put needs a 32-byte ActionID")
@@ -202,7 +212,8 @@ public final class HelperServer {
                 "cacheprog: put for action \(actionID): body hashes to \(digest), not OutputID \(outputID)")
         }
         if let writeError {
-            return reject("cacheprog: put for action \(actionID): writing \(temp.path) failed: \(writeError)")
+            return reject(
+                "cacheprog: put for action \(actionID): writing \(temp.path) failed: \(writeError)", storing: true)
         }
         let entry = ActionEntry(outputID: outputID, size: size, time: .now())
         let path: String
@@ -210,7 +221,7 @@ public final class HelperServer {
             path = try local.publish(
                 temp: temp.path, digest: outputID, size: size, actionID: actionID, time: entry.time)
         } catch {
-            return reject("cacheprog: put for action \(actionID): \(error)")
+            return reject("cacheprog: put for action \(actionID): \(error)", storing: true)
         }
         statistics.update { $0.putBytes += size }
         writer.enqueue(.found(id: request.id, entry: entry, diskPath: path))
@@ -220,6 +231,15 @@ public final class HelperServer {
 
     private func fail(_ request: ProgRequest, _ message: String) {
         logger.error("\(message)")
+        writer.enqueue(.failure(id: request.id, message: message))
+    }
+
+    /// Answers a put that the local store could not keep; logs only the first of the run.
+    private func failToStore(_ request: ProgRequest, _ message: String) {
+        unstoredPuts += 1
+        if unstoredPuts == 1 {
+            logger.error("\(message) (further puts that cannot be stored are counted, not logged)")
+        }
         writer.enqueue(.failure(id: request.id, message: message))
     }
 

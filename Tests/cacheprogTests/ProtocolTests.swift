@@ -140,6 +140,31 @@ struct ProtocolTests {
         #expect(helper.waitForExit() == 0)
     }
 
+    @Test("a store that cannot keep puts: each is answered with Err, the first logged, the rest summed up once")
+    func unstorablePuts() throws {
+        let helper = try start()
+        _ = helper.readLine()
+        // Blob directories cannot be made under a regular file: every put fails to store.
+        let blobs = store.sub("v1/blobs")
+        try FileManager.default.removeItem(atPath: blobs)
+        #expect(FileManager.default.createFile(atPath: blobs, contents: Data("not a directory".utf8)))
+        for i in 0..<5 {
+            let body = Data("output \(i)".utf8)
+            helper.sendPut(
+                actionID: Array(repeating: UInt8(40 + i), count: 32), outputID: SHA256Digest.of(body), body: body)
+            let answer = try #require(helper.readResponse())
+            #expect((answer["Err"] as? String)?.contains(store.path) == true, "\(answer)")
+            #expect(answer["DiskPath"] == nil)
+        }
+        helper.sendClose()
+        #expect(try #require(helper.readResponse())["Err"] == nil)
+        #expect(helper.waitForExit() == 0)
+        let lines = helper.stderr.split(separator: "\n")
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first?.contains("cannot create a temporary file") == true, "\(lines)")
+        #expect(lines.last?.contains("5 puts in all could not be stored in \(store.path)") == true, "\(lines)")
+    }
+
     @Test("close answers and exits 0; end of input without close exits 0 promptly")
     func closeAndEOF() throws {
         let helper = try start()
