@@ -1,14 +1,20 @@
 import Synchronization
 
-/// Stops calling a failing remote: after `threshold` consecutive failures it opens and
-/// refuses calls for a cool-down that doubles up to `maxCooldown`; then it lets one
-/// probe through (half-open) and closes again on success.
+/// Stops calling a failing remote: once `threshold` of its last `2 × threshold` calls have
+/// failed it opens and refuses calls for a cool-down that doubles up to `maxCooldown`; then
+/// it lets one probe through (half-open) and closes again on success.
+///
+/// Counting failures among recent calls, not only consecutive ones, also takes out a remote
+/// that fails every other call: one whose action cache answers while every blob read breaks
+/// (a proxy that cuts large bodies short, say), which would otherwise cost every get a
+/// lookup and a download with its retries.
 public final class CircuitBreaker: Sendable {
     /// The breaker's position.
     public enum Position: Sendable, Equatable { case closed, open, halfOpen }
 
     struct State {
-        var consecutiveFailures = 0
+        /// The outcomes of the last calls, oldest first (true: failed); at most `window`.
+        var recent: [Bool] = []
         var position = Position.closed
         var openedAt: ContinuousClock.Instant? = nil
         var cooldown: Duration
@@ -18,12 +24,14 @@ public final class CircuitBreaker: Sendable {
 
     private let state: Mutex<State>
     private let threshold: Int
+    private let window: Int
     private let initialCooldown: Duration
     private let maxCooldown: Duration
 
     /// Creates a breaker.
     public init(threshold: Int = 5, cooldown: Duration = .seconds(2), maxCooldown: Duration = .seconds(60)) {
         self.threshold = threshold
+        window = 2 * max(1, threshold)
         initialCooldown = cooldown
         self.maxCooldown = maxCooldown
         state = Mutex(State(cooldown: cooldown))
@@ -51,7 +59,11 @@ public final class CircuitBreaker: Sendable {
     /// Records a successful call.
     public func succeeded() {
         state.withLock { s in
-            s.consecutiveFailures = 0
+            if s.position == .closed {
+                note(false, in: &s)
+            } else {
+                s.recent = []
+            }
             s.position = .closed
             s.probeInFlight = false
             s.cooldown = initialCooldown
@@ -62,10 +74,10 @@ public final class CircuitBreaker: Sendable {
     @discardableResult
     public func failed() -> Bool {
         state.withLock { s in
-            s.consecutiveFailures += 1
+            note(true, in: &s)
             switch s.position {
             case .closed:
-                guard s.consecutiveFailures >= threshold else { return false }
+                guard s.recent.lazy.filter({ $0 }).count >= threshold else { return false }
                 s.position = .open
                 s.openedAt = .now
                 s.trips += 1
@@ -77,6 +89,19 @@ public final class CircuitBreaker: Sendable {
                 s.cooldown = min(s.cooldown * 2, maxCooldown)
                 return false
             }
+        }
+    }
+
+    private func note(_ failed: Bool, in s: inout State) {
+        s.recent.append(failed)
+        if s.recent.count > window { s.recent.removeFirst(s.recent.count - window) }
+    }
+
+    /// Records a call that ended without a verdict on the remote (it failed on this machine):
+    /// if it was the half-open probe, the next call may probe instead.
+    public func released() {
+        state.withLock { s in
+            if s.position == .halfOpen { s.probeInFlight = false }
         }
     }
 

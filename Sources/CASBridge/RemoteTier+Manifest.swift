@@ -200,7 +200,7 @@ extension RemoteTier {
             $0.bytesDown += splitter.publishedBytes
             $0.corruptBlobs += splitter.corrupt.count
         }
-        if let first = splitter.corrupt.first {
+        if let first = splitter.corrupt.first, !announcedCorruption.exchange(true, ordering: .relaxed) {
             logger.warning(
                 "remote \(store.name): segment \(segment.digest) held \(splitter.corrupt.count) damaged outputs (first \(first)); reading them on their own"
             )

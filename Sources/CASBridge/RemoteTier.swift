@@ -15,6 +15,8 @@ public final class RemoteTier: Sendable {
     let statistics: HelperStatistics
     let maxConcurrentUploads: Int
     let announcedDown = Atomic<Bool>(false)
+    let announcedLocalFailure = Atomic<Bool>(false)
+    let announcedCorruption = Atomic<Bool>(false)
 
     struct Upload: Sendable {
         var actionID: Digest
@@ -91,7 +93,9 @@ public final class RemoteTier: Sendable {
     }
 
     /// Runs `operation` against the remote unless the breaker is open; failures are
-    /// counted, logged once when the breaker opens, and turned into nil.
+    /// counted, logged once when the breaker opens, and turned into nil. A failure of this
+    /// machine's own (the local store cannot take a download) is logged once and does not
+    /// count against the remote.
     func guarded<T: Sendable>(_ what: String, _ operation: () async throws -> T) async -> T? {
         guard breaker.allow() else { return nil }
         do {
@@ -106,6 +110,15 @@ public final class RemoteTier: Sendable {
         } catch {
             // Stopped by us (close ended the prefetch), not a remote failure.
             if error is CancellationError || Task.isCancelled { return nil }
+            // The local side failed (a full disk, say): not the remote's fault, and no reason to
+            // stop uploading what the local store already holds.
+            if RemoteTier.isLocal(error) {
+                breaker.released()
+                if !announcedLocalFailure.exchange(true, ordering: .relaxed) {
+                    logger.warning("remote \(store.name): \(what) failed on this machine, not the remote: \(error)")
+                }
+                return nil
+            }
             statistics.update { $0.remoteErrors += 1 }
             logger.debug("remote \(store.name): \(what) failed: \(error)")
             if breaker.failed() {
@@ -117,6 +130,11 @@ public final class RemoteTier: Sendable {
             }
             return nil
         }
+    }
+
+    /// Whether `error` is this machine's (the local file system's), not the remote's.
+    static func isLocal(_ error: any Error) -> Bool {
+        error is SystemError || (error as? CASError)?.code == .io
     }
 
     /// Looks `actionID` up remotely (in the warm manifest, loaded on the first call, then
@@ -195,8 +213,13 @@ public final class RemoteTier: Sendable {
         guard digest == entry.outputID, size == entry.size else {
             unlink(temp.path)
             statistics.update { $0.corruptBlobs += 1 }
-            logger.warning(
-                "remote \(store.name) served blob \(entry.outputID) with the wrong content; treated as a miss")
+            if !announcedCorruption.exchange(true, ordering: .relaxed) {
+                logger.warning(
+                    "remote \(store.name) served blob \(entry.outputID) with the wrong content; treated as a miss (further ones are counted, not logged)"
+                )
+            } else {
+                logger.debug("remote \(store.name) served blob \(entry.outputID) with the wrong content")
+            }
             return false
         }
         statistics.update { $0.bytesDown += size }

@@ -30,6 +30,26 @@ struct HelperServerTests {
         func record(_ entry: ActionEntry, for actionID: Digest) async throws {}
     }
 
+    /// A remote whose every entry names a blob that cannot be stored: this machine fails to
+    /// write it (`local`), or the remote fails to send it.
+    final class UnstorableRemote: CacheStore, @unchecked Sendable {
+        let name = "unstorable"
+        let local: Bool
+        let reads = Mutex(0)
+        init(local: Bool) { self.local = local }
+        func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> { [] }
+        func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+            reads.withLock { $0 += 1 }
+            if local { throw SystemError("write \(path)", errno: ENOSPC) }
+            throw CASError(.remote, "unstorable remote: connection reset")
+        }
+        func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {}
+        func entry(for actionID: Digest) async throws -> ActionEntry? {
+            ActionEntry(outputID: actionID, size: 10, time: .now())
+        }
+        func record(_ entry: ActionEntry, for actionID: Digest) async throws {}
+    }
+
     /// How the in-process server's run ended, once it has.
     final class OutcomeBox: @unchecked Sendable {
         let value = Mutex<HelperServer.Outcome?>(nil)
@@ -216,6 +236,33 @@ struct HelperServerTests {
         #expect(closed == "{\"ID\":21}")
     }
 
+    @Test(
+        "a download this machine cannot store (a full disk) is a miss that does not count against the remote",
+        arguments: [true, false])
+    func localFailuresSpareTheRemote(local: Bool) async throws {
+        let dir = try TemporaryDirectory("server")
+        let store = try LocalStore(directory: dir.path)
+        let remote = UnstorableRemote(local: local)
+        let statistics = HelperStatistics()
+        let tier = RemoteTier(
+            store: remote, mode: .readonly, statistics: statistics, logger: Logger(label: "test"),
+            breaker: CircuitBreaker(threshold: 3, cooldown: .seconds(3600), maxCooldown: .seconds(3600)),
+            manifestName: nil)
+        for i in 1...10 {
+            let action = try #require(Digest(bytes: Array(repeating: UInt8(i), count: 32)))
+            #expect(await tier.fetch(action, into: store) == nil)
+        }
+        if local {
+            #expect(tier.breaker.position == .closed)
+            #expect(remote.reads.withLock { $0 } == 10)
+            #expect(statistics.snapshot.remoteErrors == 0)
+        } else {
+            #expect(tier.breaker.position == .open)
+            #expect(remote.reads.withLock { $0 } == 3)
+            #expect(statistics.snapshot.remoteErrors == 3)
+        }
+    }
+
     @Test("the circuit breaker half-opens after its cool-down and closes on success")
     func breaker() async throws {
         let breaker = CircuitBreaker(threshold: 2, cooldown: .milliseconds(50))
@@ -227,8 +274,28 @@ struct HelperServerTests {
         try await Task.sleep(for: .milliseconds(80))
         #expect(breaker.allow(), "one probe after the cool-down")
         #expect(!breaker.allow(), "only one probe at a time")
+        breaker.released()
+        #expect(breaker.allow(), "a probe that ended without a verdict lets the next call probe")
         breaker.succeeded()
         #expect(breaker.position == .closed)
         #expect(breaker.allow())
+    }
+
+    @Test("the breaker counts failures among the last calls: a remote failing every other call is taken out")
+    func breakerWindow() {
+        let breaker = CircuitBreaker(threshold: 3, cooldown: .seconds(3600))
+        for _ in 0..<2 {
+            breaker.succeeded()
+            #expect(!breaker.failed())
+        }
+        breaker.succeeded()
+        #expect(breaker.failed(), "3 failures among the last 6 calls")
+        #expect(breaker.position == .open)
+
+        let healthy = CircuitBreaker(threshold: 3, cooldown: .seconds(3600))
+        for call in 0..<60 {
+            if call % 4 == 3 { #expect(!healthy.failed()) } else { healthy.succeeded() }
+        }
+        #expect(healthy.position == .closed, "one failure in four calls never reaches 3 of 6")
     }
 }

@@ -137,10 +137,11 @@ struct HTTPRemoteTests {
     }
 
     /// A bazel-remote-layout server over a directory that misbehaves as `mode` says: `500`
-    /// answers every request with a server error, `truncate` declares a body's full length
-    /// and sends half of it before closing, `truncate-silent` serves action entries whole but
-    /// only the first half of every blob, delimited by the connection's end (the client sees
-    /// a complete, shorter answer), `full` refuses every upload with 507 Insufficient Storage.
+    /// answers every request with a server error; `truncate` and `truncate-silent` serve action
+    /// entries whole but only the first half of every blob, `truncate` with the full length
+    /// declared (the client sees the connection drop), `truncate-silent` delimited by the
+    /// connection's end (the client sees a complete, shorter answer); `full` refuses every
+    /// upload with 507 Insufficient Storage.
     func startFaultServer(_ mode: String) throws -> (server: ServerProcess, url: String, root: String) {
         let port = Network.freePort()
         let root = work.sub("fault-\(mode)")
@@ -186,7 +187,7 @@ struct HTTPRemoteTests {
                     if mode == "truncate-silent" and self.path.startswith("/cas/"):
                         self.send_header("Connection", "close"); self.end_headers()
                         self.wfile.write(body[: len(body) // 2]); self.close_connection = True
-                    elif mode == "truncate":
+                    elif mode == "truncate" and self.path.startswith("/cas/"):
                         self.send_header("Content-Length", str(len(body))); self.end_headers()
                         self.wfile.write(body[: len(body) // 2]); self.close_connection = True
                     else:
@@ -224,6 +225,8 @@ struct HTTPRemoteTests {
             #expect(((s["remote"] as? [String: Any])?["errors"] as? Int ?? 0) > 0, "\(s)")
         } else {
             #expect((s["corruptBlobs"] as? Int ?? 0) > 0, "the cut blobs were fetched and rejected: \(s)")
+            let warnings = second.stderr.split(separator: "\n").filter { $0.contains("wrong content") }
+            #expect(warnings.count == 1, "the first damaged blob is logged, the others counted: \(warnings)")
         }
         let run = try ProcessRunner.run([work.sub("\(tag)2")])
         #expect(run.stdout.contains("fixture says 42"))
