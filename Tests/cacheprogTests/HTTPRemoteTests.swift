@@ -102,19 +102,27 @@ struct HTTPRemoteTests {
         try #require(warm.status == 0, "\(warm.output)")
     }
 
-    @Test("a server answering 500 to everything never fails the build")
-    func serverErrors() throws {
-        let (server, url, _) = try startFaultServer("500")
+    /// Builds the touched module from a prewarmed store against a fault server in `mode`:
+    /// the build succeeds within a minute, recompiles, and counts remote errors. Returns the
+    /// run's stats and the server's storage directory.
+    func buildAgainstFaultServer(_ mode: String, output: String) throws -> (stats: [String: Any], root: String) {
+        let (server, url, root) = try startFaultServer(mode)
         defer { server.stop() }
-        try prewarmedStore("store500")
-        try touchModule("500")
+        try prewarmedStore("store-\(output)")
+        try touchModule(output)
         let start = Date()
-        let result = try build("e500", store: "store500", remote: url, gocache: "gc500b")
+        let result = try build(output, store: "store-\(output)", remote: url, gocache: "gc-\(output)-b")
         #expect(result.status == 0, "\(result.output)")
         #expect(GoModuleFixture.compileCount(result.stderr) >= 1)
         #expect(Date().timeIntervalSince(start) < 60)
-        let s = try stats("e500")
+        let s = try stats(output)
         #expect(((s["remote"] as? [String: Any])?["errors"] as? Int ?? 0) > 0, "\(s)")
+        return (s, root)
+    }
+
+    @Test("a server answering 500 to everything never fails the build")
+    func serverErrors() throws {
+        _ = try buildAgainstFaultServer("500", output: "e500")
     }
 
     @Test("a server that accepts and never answers never hangs the build (timeouts + breaker)")
@@ -234,18 +242,8 @@ struct HTTPRemoteTests {
 
     @Test("a full server (507 to every upload) never fails or holds up the build")
     func fullServer() throws {
-        let (server, url, root) = try startFaultServer("full")
-        defer { server.stop() }
-        try prewarmedStore("storeFull")
-        try touchModule("full")
-        let start = Date()
-        let result = try build("full", store: "storeFull", remote: url, gocache: "gcFullB")
-        #expect(result.status == 0, "\(result.output)")
-        #expect(Date().timeIntervalSince(start) < 60)
-        #expect(GoModuleFixture.compileCount(result.stderr) >= 1)
+        let (s, root) = try buildAgainstFaultServer("full", output: "full")
         #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty, "nothing was stored")
-        let s = try stats("full")
-        #expect(((s["remote"] as? [String: Any])?["errors"] as? Int ?? 0) > 0, "\(s)")
         #expect((s["puts"] as? Int ?? 0) >= 1, "\(s)")
         let run = try ProcessRunner.run([work.sub("full")])
         #expect(run.stdout.contains("fixture says 42"))
