@@ -150,7 +150,12 @@ struct HelperServerTests {
         toServer.write(Data("{\"ID\":3,\"Command\":\"close\"}\n\n".utf8))
         let closed = await Self.line(fromServer, &buffer)
         #expect(closed == "{\"ID\":3}")
-        for _ in 0..<100 where outcome.value.withLock({ $0 }) == nil { usleep(10_000) }
+        // Awaited, not slept on: the server's task needs a pool thread to finish, and the
+        // suites that wait on go builds may hold the other one.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while outcome.value.withLock({ $0 }) == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(outcome.value.withLock { $0 } == .closed)
     }
 

@@ -276,7 +276,11 @@ struct WarmManifestTests {
         let hit = try #require(await tierB.fetch(actions[1], into: localB))
         #expect(hit.entry == entries[1])
         #expect(statsB.snapshot.manifestHits == 1 && statsB.snapshot.manifestRecords == 3)
-        for _ in 0..<500 where !entries.allSatisfy({ localB.hasBlob($0.outputID) }) { usleep(10_000) }
+        // The prefetch runs on the pool: awaited, never slept on with a pool thread held.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !entries.allSatisfy({ localB.hasBlob($0.outputID) }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(entries.allSatisfy { localB.hasBlob($0.outputID) }, "prefetched")
         #expect(localB.lookup(actions[0]) == nil, "prefetching stores blobs, not entries nobody asked for")
         #expect(tierB.readyHit(actions[2], in: localB)?.entry == entries[2], "prefetched: a hit without waiting")
