@@ -150,12 +150,7 @@ struct HelperServerTests {
         toServer.write(Data("{\"ID\":3,\"Command\":\"close\"}\n\n".utf8))
         let closed = await Self.line(fromServer, &buffer)
         #expect(closed == "{\"ID\":3}")
-        // Awaited, not slept on: the server's task needs a pool thread to finish, and the
-        // suites that wait on go builds may hold the other one.
-        let deadline = ContinuousClock.now + .seconds(60)
-        while outcome.value.withLock({ $0 }) == nil, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await Polling.until(timeout: .seconds(60)) { outcome.value.withLock { $0 } != nil }
         #expect(outcome.value.withLock { $0 } == .closed)
     }
 
@@ -199,9 +194,8 @@ struct HelperServerTests {
             _ = await Self.line(fromServer, &buffer)
             // No get is sent. (The prefetch runs on the concurrency pool, which other suites may
             // keep busy for minutes: the empty store's wait ends as soon as the blobs are in.)
-            let deadline = ContinuousClock.now + (empty ? .seconds(600) : .milliseconds(300))
-            while ContinuousClock.now < deadline, !entries.allSatisfy({ local.hasBlob($0.outputID) }) {
-                try await Task.sleep(for: .milliseconds(10))
+            try await Polling.until(timeout: empty ? .seconds(600) : .milliseconds(300)) {
+                entries.allSatisfy { local.hasBlob($0.outputID) }
             }
             if empty {
                 #expect(entries.allSatisfy { local.hasBlob($0.outputID) }, "prefetched before any get")

@@ -276,11 +276,7 @@ struct WarmManifestTests {
         let hit = try #require(await tierB.fetch(actions[1], into: localB))
         #expect(hit.entry == entries[1])
         #expect(statsB.snapshot.manifestHits == 1 && statsB.snapshot.manifestRecords == 3)
-        // The prefetch runs on the pool: awaited, never slept on with a pool thread held.
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !entries.allSatisfy({ localB.hasBlob($0.outputID) }), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await Polling.until(timeout: .seconds(60)) { entries.allSatisfy { localB.hasBlob($0.outputID) } }
         #expect(entries.allSatisfy { localB.hasBlob($0.outputID) }, "prefetched")
         #expect(localB.lookup(actions[0]) == nil, "prefetching stores blobs, not entries nobody asked for")
         #expect(tierB.readyHit(actions[2], in: localB)?.entry == entries[2], "prefetched: a hit without waiting")
@@ -409,15 +405,13 @@ struct WarmManifestTests {
         // The last output's get, while the first read is held: with one download in flight,
         // the prefetcher waits, so the get must start its own read.
         let last = Task { await tier.fetch(actions[3], into: local) }
-        for _ in 0..<1000 where !local.hasBlob(entries[3].outputID) { try await Task.sleep(for: .milliseconds(10)) }
+        try await Polling.until(timeout: .seconds(10)) { local.hasBlob(entries[3].outputID) }
         #expect(local.hasBlob(entries[3].outputID), "the get did not wait for the prefetcher's turn")
         let outputs = entries.map(\.outputID)
         #expect(remote.reads.withLock { $0.filter(outputs.contains) } == [outputs[0], outputs[3]])
         remote.released.withLock { $0 = true }
         #expect(await last.value?.entry == entries[3])
-        for _ in 0..<1000 where !entries.allSatisfy({ local.hasBlob($0.outputID) }) {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await Polling.until(timeout: .seconds(10)) { entries.allSatisfy { local.hasBlob($0.outputID) } }
         #expect(remote.reads.withLock { $0.filter(outputs.contains) } == [0, 3, 1, 2].map { outputs[$0] })
         _ = await tier.drain(timeout: .seconds(1))
     }
@@ -477,7 +471,7 @@ struct WarmManifestTests {
             answered.withLock { $0 = true }
             return hit
         }
-        for _ in 0..<1000 where !answered.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        try await Polling.until(timeout: .seconds(10)) { answered.withLock { $0 } }
         #expect(answered.withLock { $0 }, "the get waited for the rest of the segment")
         #expect(others.allSatisfy { !local.hasBlob($0.entry.outputID) }, "the read is still held")
         remote.released.withLock { $0 = true }
