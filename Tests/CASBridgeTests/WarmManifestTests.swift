@@ -405,13 +405,15 @@ struct WarmManifestTests {
         // The last output's get, while the first read is held: with one download in flight,
         // the prefetcher waits, so the get must start its own read.
         let last = Task { await tier.fetch(actions[3], into: local) }
-        try await Polling.until(timeout: .seconds(10)) { local.hasBlob(entries[3].outputID) }
+        for _ in 0..<1000 where !local.hasBlob(entries[3].outputID) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(local.hasBlob(entries[3].outputID), "the get did not wait for the prefetcher's turn")
         let outputs = entries.map(\.outputID)
         #expect(remote.reads.withLock { $0.filter(outputs.contains) } == [outputs[0], outputs[3]])
         remote.released.withLock { $0 = true }
         #expect(await last.value?.entry == entries[3])
-        try await Polling.until(timeout: .seconds(10)) { entries.allSatisfy { local.hasBlob($0.outputID) } }
+        for _ in 0..<1000 where !entries.allSatisfy({ local.hasBlob($0.outputID) }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(remote.reads.withLock { $0.filter(outputs.contains) } == [0, 3, 1, 2].map { outputs[$0] })
         _ = await tier.drain(timeout: .seconds(1))
     }
@@ -471,7 +473,7 @@ struct WarmManifestTests {
             answered.withLock { $0 = true }
             return hit
         }
-        try await Polling.until(timeout: .seconds(10)) { answered.withLock { $0 } }
+        for _ in 0..<1000 where !answered.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(answered.withLock { $0 }, "the get waited for the rest of the segment")
         #expect(others.allSatisfy { !local.hasBlob($0.entry.outputID) }, "the read is still held")
         remote.released.withLock { $0 = true }
