@@ -86,8 +86,17 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
         hasher.combine(w0)
     }
 
+    /// Byte-wise order, the order of the hex strings.
     public static func < (lhs: Digest, rhs: Digest) -> Bool {
-        lhs.hex < rhs.hex
+        if lhs.w0 != rhs.w0 { return lhs.w0.bigEndian < rhs.w0.bigEndian }
+        if lhs.w1 != rhs.w1 { return lhs.w1.bigEndian < rhs.w1.bigEndian }
+        if lhs.w2 != rhs.w2 { return lhs.w2.bigEndian < rhs.w2.bigEndian }
+        return lhs.w3.bigEndian < rhs.w3.bigEndian
+    }
+
+    /// The first `bits` bits of the digest (at most 32), as an integer.
+    func prefix(bits: Int) -> Int {
+        Int(UInt32(truncatingIfNeeded: w0.bigEndian >> 32) >> (32 - bits))
     }
 
     @inline(__always)

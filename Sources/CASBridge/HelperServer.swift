@@ -64,7 +64,7 @@ public final class HelperServer {
     public func run() -> Outcome {
         writer.send(.capabilities(["get", "put", "close"]))
         // An empty local store will miss: the warm manifest need not wait for the first get.
-        if let remote, local.entryCount == 0 { remote.startWarming(into: local) }
+        if let remote, local.isEmpty { remote.startWarming(into: local) }
         local.startPrecheck()
         defer {
             local.stopPrecheck()

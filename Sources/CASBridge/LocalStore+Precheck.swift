@@ -6,9 +6,10 @@ extension LocalStore {
     /// A lookup must not serve a blob that changed since it was stored; it compares the
     /// blob's size, change time and inode with the recorded stamp. Doing that on the request
     /// path costs a system call per hit, which the go command feels as latency on every get.
-    /// The checks start with the most recently recorded blobs, the ones a build is about to
-    /// ask for; a lookup whose blob was found unchanged within the last
-    /// `checkFreshness` is answered without another look. Others are checked inline as before.
+    /// The checks start with the most recently recorded or used blobs (the journal's newest
+    /// records, then the table's recency list), the ones a build is about to ask for; a lookup
+    /// whose blob was found unchanged within the last `checkFreshness` is answered without
+    /// another look. Others are checked inline as before.
     public func startPrecheck() {
         let start = state.withLock { st -> Bool in
             st.precheck.enabled = true
@@ -25,7 +26,7 @@ extension LocalStore {
     /// Whether the background checks found blob `digest` unchanged within `checkFreshness`.
     func isPrechecked(_ digest: Digest) -> Bool {
         let now = Monotonic.nanoseconds()
-        return state.withLock { st in LocalStore.isFresh(st.checkedAt[digest], now: now) }
+        return state.withLock { st in LocalStore.isFresh(st.checked[digest]?.at, now: now) }
     }
 
     /// Whether a batch of background checks is running or scheduled.
@@ -35,36 +36,53 @@ extension LocalStore {
         DispatchQueue.global(qos: .utility).async { [self] in runPrecheck() }
     }
 
+    /// The next batch of candidates: the journal's, newest first, under the lock; then the
+    /// table's recency list, read outside it so lookups never wait on the table's file.
+    private func nextBatch() -> [(Digest, BlobStamp)]? {
+        var picked: [(Digest, BlobStamp)] = []
+        var seen = Set<Digest>()
+        let tablePart: (IndexTable, Range<Int>)? = state.withLock { st in
+            guard st.precheck.enabled else { return nil }
+            let journalCount = st.journalOrder.count
+            while picked.count < Precheck.batchSize, st.precheck.position < journalCount {
+                let digest = st.journalOrder[journalCount - 1 - st.precheck.position]
+                st.precheck.position += 1
+                guard st.checked[digest] == nil, let stamp = st.stamps[digest], seen.insert(digest).inserted
+                else { continue }
+                picked.append((digest, stamp))
+            }
+            let wanted = Precheck.batchSize - picked.count
+            guard wanted > 0, let table = st.table else {
+                if picked.isEmpty { st.precheck.exhausted = true }
+                return nil
+            }
+            let first = st.precheck.position - journalCount
+            st.precheck.position += wanted
+            if first + wanted >= table.recencyCount { st.precheck.exhausted = true }
+            return (table, first..<(first + wanted))
+        }
+        if let (table, range) = tablePart {
+            for slot in table.recentSlots(range) {
+                guard let record = table.record(at: slot), seen.insert(record.entry.outputID).inserted else { continue }
+                picked.append((record.entry.outputID, record.stamp))
+            }
+        }
+        return picked.isEmpty && state.withLock({ $0.precheck.exhausted || !$0.precheck.enabled }) ? nil : picked
+    }
+
     private func runPrecheck() {
         while true {
-            let batch: [(Digest, BlobStamp)]? = state.withLock { st in
-                guard st.precheck.enabled else {
-                    st.precheck.running = false
-                    return nil
-                }
-                var position = st.precheck.cursor ?? st.recordOrder.count
-                var picked: [(Digest, BlobStamp)] = []
-                var seen = Set<Digest>()
-                while position > 0, picked.count < Precheck.batchSize {
-                    position -= 1
-                    let digest = st.recordOrder[position]
-                    guard st.checkedAt[digest] == nil, let stamp = st.stamps[digest],
-                        seen.insert(digest).inserted
-                    else { continue }
-                    picked.append((digest, stamp))
-                }
-                st.precheck.cursor = position
-                if picked.isEmpty { st.precheck.running = false }
-                return picked.isEmpty ? nil : picked
+            guard let batch = nextBatch() else {
+                state.withLock { $0.precheck.running = false }
+                return
             }
-            guard let batch else { return }
             let unchanged = batch.filter { digest, stamp in
                 FileSystem.status(blobPath(digest)).map(BlobStamp.init) == stamp
             }
             let now = Monotonic.nanoseconds()
             let more = state.withLock { st -> Bool in
-                for (digest, stamp) in unchanged where st.stamps[digest] == stamp {
-                    st.checkedAt[digest] = now
+                for (digest, stamp) in unchanged where (LocalStore.knownStamp(digest, in: st) ?? stamp) == stamp {
+                    st.checked[digest] = Check(at: now, stamp: stamp)
                 }
                 st.precheck.checked += batch.count
                 if st.precheck.wantsMore { return true }

@@ -14,10 +14,7 @@ extension LocalStore {
 
     /// Counts entries, blobs and bytes.
     public func summary() -> Summary {
-        let entries = state.withLock { st in
-            LocalStore.refresh(&st, indexPath: indexPath)
-            return st.entries.count
-        }
+        let entries = entryCount
         var blobs = 0
         var bytes: Int64 = 0
         for shard in FileSystem.list(blobRoot) {

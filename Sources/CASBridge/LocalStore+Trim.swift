@@ -4,10 +4,12 @@ extension LocalStore {
     /// Removes entries and blobs beyond `policy`, least recently used first, and compacts
     /// the index. Entries used in the last hour (by any process) are never removed, nor
     /// are blobs written in the last hour. Blocks while another trim runs.
+    ///
+    /// The index is streamed, never loaded: entries are split by blob directory into
+    /// temporary files, and each directory is decided with only its own entries in memory.
+    /// A size cap needs one more number per live blob (its last use and size).
     public func trim(_ policy: TrimPolicy, now: Timestamp = .now()) throws -> TrimReport {
-        while flock(lockFD, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw SystemError("flock \(root)/lock", errno: errno) }
-        }
+        try lockExclusive()
         defer { unlock() }
         return try trimLocked(policy, now: now)
     }
@@ -25,94 +27,130 @@ extension LocalStore {
         return try? trimLocked(policy, now: now)
     }
 
+    /// A blob file found by a trim.
+    private struct BlobFile {
+        var size: Int64
+        var modified: Int64
+    }
+
     private func trimLocked(_ policy: TrimPolicy, now: Timestamp) throws -> TrimReport {
-        // The freshest view of the index, from the file itself.
-        var latest: [Digest: IndexRecord] = [:]
-        let bytes = (try? FileSystem.readFile(indexPath)) ?? []
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset + IndexRecord.size <= raw.count {
-                if let r = IndexRecord.decode(UnsafeRawBufferPointer(rebasing: raw[offset...])) {
-                    let previousUse = latest[r.actionID]?.lastUse ?? r.lastUse
-                    var merged = r
-                    merged.lastUse = max(previousUse, r.lastUse)
-                    latest[r.actionID] = merged
-                    offset += IndexRecord.size
-                } else {
-                    offset += 1
+        func isProtected(_ use: Int64) -> Bool { now.nanoseconds - use < LocalStore.protectionWindow }
+        func isAged(_ use: Int64) -> Bool {
+            policy.maxAge.map { !isProtected(use) && now.nanoseconds - use > $0 } ?? false
+        }
+        return try withIndexMerge { merge in
+            var report = TrimReport()
+            var partition = TrimPartition(directory: tempRoot)
+            defer { partition.remove() }
+            var total = 0
+            try merge.scan { r in
+                try partition.add(r, ordinal: total)
+                total += 1
+            }
+            try partition.finishWriting()
+            report.entriesBefore = total
+            var dropped = EntryBitmap(count: total)
+            // Live blobs outside the protection window: when each was last used, and its size.
+            var ledger: [(use: Int64, size: Int64)] = []
+            var protectedBytes: Int64 = 0
+            for shard in 0..<256 {
+                let blobs = scanShard(shard, now: now)
+                var referenced = Set<Digest>()
+                for group in try partition.read(shard).byBlob {
+                    guard let blob = blobs[group.first!.outputID] else {
+                        for e in group { dropped.insert(e.ordinal) }
+                        continue
+                    }
+                    var use: Int64? = nil
+                    for e in group {
+                        if isAged(e.lastUse) {
+                            dropped.insert(e.ordinal)
+                        } else {
+                            use = max(use ?? e.lastUse, e.lastUse)
+                        }
+                    }
+                    guard let use else { continue }
+                    referenced.insert(group.first!.outputID)
+                    if isProtected(use) { protectedBytes += blob.size } else { ledger.append((use, blob.size)) }
+                }
+                for (digest, blob) in blobs where !referenced.contains(digest) {
+                    removeBlob(digest, blob, now: now, report: &report)
                 }
             }
+            // A size cap evicts whole blobs, least recently used first, with all their entries.
+            var cutoff: Int64? = nil
+            var keptBytes = ledger.reduce(protectedBytes) { $0 + $1.size }
+            if let maxSize = policy.maxSize, keptBytes > maxSize {
+                ledger.sort { $0.use > $1.use }
+                keptBytes = protectedBytes
+                for b in ledger {
+                    if keptBytes + b.size > maxSize {
+                        cutoff = b.use
+                        break
+                    }
+                    keptBytes += b.size
+                }
+            }
+            ledger = []
+            if let cutoff {
+                for shard in 0..<256 {
+                    for group in try partition.read(shard).byBlob {
+                        let live = group.filter { !dropped.contains($0.ordinal) }
+                        guard let use = live.map(\.lastUse).max(), !isProtected(use), use <= cutoff else { continue }
+                        for e in live { dropped.insert(e.ordinal) }
+                        let digest = group.first!.outputID
+                        if let st = FileSystem.status(blobPath(digest)) {
+                            let blob = BlobFile(size: Int64(st.st_size), modified: Self.modified(st))
+                            removeBlob(digest, blob, now: now, report: &report)
+                        }
+                    }
+                }
+            }
+            report.entriesAfter = try installTable(from: merge) { ordinal, _ in !dropped.contains(ordinal) }
+            report.bytesAfter = keptBytes
+            for name in FileSystem.list(tempRoot) {
+                let path = "\(tempRoot)/\(name)"
+                if let st = FileSystem.status(path), now.seconds - Int64(st.st_mtim.tv_sec) > 86_400 { unlink(path) }
+            }
+            if let fd = try? FileSystem.open(trimMarkerPath, O_WRONLY | O_CREAT | O_TRUNC) { close(fd) }
+            return report
         }
-        var report = TrimReport()
-        report.entriesBefore = latest.count
+    }
 
-        // Blobs on disk.
-        struct BlobFile {
-            var path: String
-            var size: Int64
-            var modified: Int64
-        }
+    /// The blobs of directory `shard`; removes leftovers there (unfinished temporary files)
+    /// older than the protection window.
+    private func scanShard(_ shard: Int, now: Timestamp) -> [Digest: BlobFile] {
+        let directory = "\(blobRoot)/\(Self.shardName(shard))"
         var blobs: [Digest: BlobFile] = [:]
-        for shard in FileSystem.list(blobRoot) {
-            for name in FileSystem.list("\(blobRoot)/\(shard)") {
-                let path = "\(blobRoot)/\(shard)/\(name)"
-                guard let st = FileSystem.status(path) else { continue }
-                let modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
-                if let d = Digest(hex: name) {
-                    blobs[d] = BlobFile(path: path, size: Int64(st.st_size), modified: modified)
-                } else if now.nanoseconds - modified > LocalStore.protectionWindow {
-                    unlink(path)
-                }
+        for name in FileSystem.list(directory) {
+            let path = "\(directory)/\(name)"
+            guard let st = FileSystem.status(path) else { continue }
+            let modified = Self.modified(st)
+            if let d = Digest(hex: name) {
+                blobs[d] = BlobFile(size: Int64(st.st_size), modified: modified)
+            } else if now.nanoseconds - modified > LocalStore.protectionWindow {
+                unlink(path)
             }
         }
+        return blobs
+    }
 
-        func protected(_ use: Timestamp) -> Bool { now.nanoseconds - use.nanoseconds < LocalStore.protectionWindow }
+    /// Removes a blob no kept entry names, unless it is younger than the protection window
+    /// (its entry may still be on its way).
+    private func removeBlob(_ digest: Digest, _ blob: BlobFile, now: Timestamp, report: inout TrimReport) {
+        guard now.nanoseconds - blob.modified >= LocalStore.protectionWindow else { return }
+        if unlink(blobPath(digest)) == 0 {
+            report.blobsRemoved += 1
+            report.bytesRemoved += blob.size
+        }
+    }
 
-        // Entries to keep: not too old, and pointing at a blob that exists.
-        var kept = latest.filter { _, r in
-            guard blobs[r.entry.outputID] != nil else { return false }
-            if protected(r.lastUse) { return true }
-            if let maxAge = policy.maxAge, now.nanoseconds - r.lastUse.nanoseconds > maxAge { return false }
-            return true
-        }
-        var references: [Digest: Int] = [:]
-        for r in kept.values { references[r.entry.outputID, default: 0] += 1 }
-        var keptBytes = references.keys.reduce(Int64(0)) { $0 + (blobs[$1]?.size ?? 0) }
-        if let maxSize = policy.maxSize, keptBytes > maxSize {
-            for r in kept.values.sorted(by: { $0.lastUse < $1.lastUse }) {
-                guard keptBytes > maxSize else { break }
-                if protected(r.lastUse) { continue }
-                kept[r.actionID] = nil
-                references[r.entry.outputID]! -= 1
-                if references[r.entry.outputID] == 0 {
-                    references[r.entry.outputID] = nil
-                    keptBytes -= blobs[r.entry.outputID]?.size ?? 0
-                }
-            }
-        }
+    private static func shardName(_ shard: Int) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[shard >> 4], digits[shard & 15]])
+    }
 
-        // Write the compacted index first, then remove what it no longer names.
-        var out: [UInt8] = []
-        out.reserveCapacity(kept.count * IndexRecord.size)
-        for r in kept.values.sorted(by: { $0.lastUse < $1.lastUse }) { r.encode(into: &out) }
-        try FileSystem.writeFileAtomically(indexPath, out)
-        for (digest, blob) in blobs where references[digest] == nil {
-            if now.nanoseconds - blob.modified < LocalStore.protectionWindow {
-                continue  // A fresh blob whose entry may still be on its way.
-            }
-            if unlink(blob.path) == 0 {
-                report.blobsRemoved += 1
-                report.bytesRemoved += blob.size
-            }
-        }
-        for name in FileSystem.list(tempRoot) {
-            let path = "\(tempRoot)/\(name)"
-            if let st = FileSystem.status(path), now.seconds - Int64(st.st_mtim.tv_sec) > 86_400 { unlink(path) }
-        }
-        report.entriesAfter = kept.count
-        report.bytesAfter = keptBytes
-        if let fd = try? FileSystem.open(trimMarkerPath, O_WRONLY | O_CREAT | O_TRUNC) { close(fd) }
-        state.withLock { st in LocalStore.refresh(&st, indexPath: indexPath) }
-        return report
+    private static func modified(_ st: stat) -> Int64 {
+        Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
     }
 }

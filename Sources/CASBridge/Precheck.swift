@@ -1,7 +1,8 @@
 /// Progress of the local store's background stamp checks (`LocalStore.startPrecheck`).
 ///
-/// Checks run in batches on a background thread, most recently recorded blobs first, and
-/// stay a bounded number of blobs ahead of the lookups, so a short run checks little.
+/// Checks run in batches on a background thread, most recently recorded blobs first (the
+/// journal's newest records, then the table's recency list), and stay a bounded number of
+/// blobs ahead of the lookups, so a short run checks little.
 struct Precheck {
     /// Blobs checked per batch.
     static let batchSize = 256
@@ -12,8 +13,10 @@ struct Precheck {
     var enabled = false
     /// Whether a batch is running or scheduled.
     var running = false
-    /// How far back in the store's record order the checks have come; nil before the first batch.
-    var cursor: Int?
+    /// Candidates taken so far, most recent first.
+    var position = 0
+    /// Whether every candidate has been taken.
+    var exhausted = false
     /// Lookups so far.
     var lookups = 0
     /// Blobs checked so far.
@@ -21,7 +24,7 @@ struct Precheck {
 
     /// Whether another batch is wanted now.
     var wantsMore: Bool {
-        enabled && cursor != 0 && checked < lookups + Precheck.ahead
+        enabled && !exhausted && checked < lookups + Precheck.ahead
     }
 
     /// Claims the next batch: true when the caller must schedule it.
@@ -39,7 +42,8 @@ struct Precheck {
 
     /// Starts over from the most recent record (after the index was replaced).
     mutating func restart() {
-        cursor = nil
+        position = 0
+        exhausted = false
         checked = 0
     }
 }

@@ -1,4 +1,5 @@
 internal import CMalloc
+import Glibc
 
 /// How the helper's process allocates memory.
 public enum ProcessMemory {
@@ -14,5 +15,12 @@ public enum ProcessMemory {
     public static func reuseFreedMemory() {
         _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
         _ = mallopt(M_TRIM_THRESHOLD, 256 << 20)
+    }
+
+    /// The process's peak resident memory so far, in KiB.
+    public static func peakResidentKiB() -> Int {
+        var usage = rusage()
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+        return Int(usage.ru_maxrss)
     }
 }

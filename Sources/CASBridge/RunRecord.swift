@@ -7,6 +7,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var elapsedSeconds: Double
     /// CPU seconds (user and system) the helper used up to the end of the run.
     public var cpuSeconds: Double?
+    /// The helper's peak resident memory in KiB (`ru_maxrss`), when known.
+    public var peakRSSKiB: Int?
     /// Get requests.
     public var gets: Int
     /// Gets answered with a hit (local or remote).

@@ -55,9 +55,10 @@ struct ServeSettings: Equatable {
             let compression = reporting.compressionStatistics
             statistics.update { $0.remoteCompression = compression }
         }
-        let record = RunRecord(
+        var record = RunRecord(
             statistics.snapshot, elapsedSeconds: statistics.elapsedSeconds, cpuSeconds: ProcessCPU.seconds(),
             remoteName: remoteTier?.store.name)
+        record.peakRSSKiB = ProcessMemory.peakResidentKiB()
         if case .malformed(let message) = outcome {
             logger.critical("cacheprog: \(message)")
             throw ExitCode(2)
@@ -82,6 +83,9 @@ struct ServeSettings: Equatable {
             logger.info(
                 "automatic trim: removed \(report.blobsRemoved) blobs (\(report.bytesRemoved) bytes), kept \(report.entriesAfter) entries"
             )
+        } else {
+            // A trim compacts too; otherwise fold a long journal into the table.
+            local.compactIfDue()
         }
     }
 

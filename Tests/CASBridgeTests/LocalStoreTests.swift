@@ -69,7 +69,7 @@ struct LocalStoreTests {
             _ = try put(alone, "output \(n)", action: n)
             #expect(alone.lookup(Self.action(n + 100)) == nil)
         }
-        #expect(alone.state.withLock { $0.recordOrder.count } == 6, "each record applied once")
+        #expect(alone.state.withLock { $0.journalOrder.count } == 6, "each record applied once")
     }
 
     @Test("a blob written by another process is looked at before an entry is recorded for it")

@@ -1,0 +1,110 @@
+import Glibc
+
+extension LocalStore {
+    /// A temporary file in the store, to be published with `publish`.
+    public struct TempFile: Sendable {
+        /// Its open descriptor, for writing.
+        public let fd: Int32
+        /// Its path.
+        public let path: String
+    }
+
+    /// Creates a temporary file on the store's file system. Given the digest it will be
+    /// published as, the file is made in that blob's own directory (a hidden name that
+    /// trimming removes once it is an hour old), so concurrent writers do not queue on one
+    /// directory and publishing renames within a directory.
+    public func makeTempFile(for digest: Digest? = nil) throws -> TempFile {
+        let directory: String
+        let name: String
+        if let digest {
+            directory = "\(blobRoot)/\(digest.hex.prefix(2))"
+            name = "\(directory)/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        } else {
+            directory = tempRoot
+            name = "\(directory)/put-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        }
+        do {
+            let fd = try FileSystem.open(name, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
+            return TempFile(fd: fd, path: name)
+        } catch {
+            try FileSystem.makeDirectories(directory)
+            let fd = try FileSystem.open(name, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
+            return TempFile(fd: fd, path: name)
+        }
+    }
+
+    /// Publishes a closed temporary file whose content the caller has verified to be
+    /// `digest` of `size` bytes, records `entry` under `actionID` if one is given, and
+    /// returns the blob's path. The temporary file is consumed.
+    ///
+    /// An existing verified blob is never rewritten; an existing corrupt one is replaced.
+    @discardableResult
+    public func publish(temp path: String, digest: Digest, size: Int64, actionID: Digest?, time: Timestamp)
+        throws -> String
+    {
+        let target = blobPath(digest)
+        lockShared()
+        defer { unlock() }
+        var stamp: BlobStamp? = nil
+        var wrote = false
+        if let existing = FileSystem.status(target) {
+            let known = state.withLock { LocalStore.knownStamp(digest, in: $0) }
+            if known == BlobStamp(existing) {
+                stamp = known
+            } else if let (d, s) = try? FileSystem.hashFile(target), d == digest, s == size {
+                stamp = BlobStamp(existing)
+            }
+        }
+        if stamp != nil {
+            unlink(path)
+        } else {
+            chmod(path, 0o444)
+            do {
+                try FileSystem.rename(path, target)
+            } catch let error as SystemError where error.errno == ENOENT {
+                try FileSystem.makeDirectories(String(target[..<target.lastIndex(of: "/")!]))
+                try FileSystem.rename(path, target)
+            } catch {
+                unlink(path)
+                throw CASError(.io, "cannot publish blob \(digest) at \(target)", cause: error as? SystemError)
+            }
+            guard let st = FileSystem.status(target) else {
+                throw CASError(.io, "blob \(digest) vanished after publishing at \(target)")
+            }
+            stamp = BlobStamp(st)
+            wrote = true
+        }
+        let blobStamp = stamp!
+        if let actionID {
+            let entry = ActionEntry(outputID: digest, size: size, time: time)
+            try append([IndexRecord(actionID: actionID, entry: entry, lastUse: .now(), stamp: blobStamp)])
+        }
+        let writtenTime = Monotonic.nanoseconds()
+        state.withLock { st in
+            st.stamps[digest] = blobStamp
+            if wrote { st.writtenAt[digest] = writtenTime }
+        }
+        return target
+    }
+
+    /// Records `entry` for `actionID`; its blob must be in the store already. A blob this
+    /// process wrote within `checkFreshness` is recorded with the stamp it was published with,
+    /// without another look.
+    public func record(_ entry: ActionEntry, for actionID: Digest) throws {
+        let now = Monotonic.nanoseconds()
+        let fresh = state.withLock { st in LocalStore.freshlyWritten(entry.outputID, in: st, now: now) }
+        let stamp: BlobStamp
+        if let fresh {
+            stamp = fresh
+        } else {
+            let path = blobPath(entry.outputID)
+            guard let st = FileSystem.status(path) else {
+                throw CASError(.notFound, "blob \(entry.outputID) is not in the local store at \(path)")
+            }
+            stamp = BlobStamp(st)
+        }
+        lockShared()
+        defer { unlock() }
+        try append([IndexRecord(actionID: actionID, entry: entry, lastUse: .now(), stamp: stamp)])
+    }
+}
