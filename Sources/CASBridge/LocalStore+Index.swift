@@ -29,6 +29,8 @@ extension LocalStore {
         var journalFD: Int32
         var table: IndexTable?
         var readOffset: Int64 = 0
+        /// Whether the journal has been read at all (it is read on first use).
+        var journalRead = false
         /// The journal's entries, by ActionID.
         var journal: [Digest: Indexed] = [:]
         /// Output IDs in the order the journal's records were read or written: the most recent last.
@@ -61,7 +63,15 @@ extension LocalStore {
         return Found(entry: record.entry, lastUse: record.lastUse, stamp: stamp, table: table, slot: slot)
     }
 
-    /// The stamp this process last knew blob `digest` by, if any.
+    /// The stamp this process last knew blob `digest` by, if any (reading the journal first if
+    /// it has not been read).
+    func knownStamp(_ digest: Digest) -> BlobStamp? {
+        state.withLock { st in
+            if !st.journalRead { refresh(&st) }
+            return LocalStore.knownStamp(digest, in: st)
+        }
+    }
+
     static func knownStamp(_ digest: Digest, in st: borrowing State) -> BlobStamp? {
         st.stamps[digest] ?? st.checked[digest]?.stamp
     }
@@ -99,6 +109,7 @@ extension LocalStore {
     /// Reads journal records appended since the last read (by this or other processes), after
     /// following a compaction if one replaced the journal.
     func refresh(_ st: inout State) {
+        st.journalRead = true
         var info = stat()
         guard fstat(st.journalFD, &info) == 0 else { return }
         if info.st_nlink == 0 {

@@ -16,7 +16,7 @@ extension LocalStore {
         let now = Timestamp.now()
         let checkTime = Monotonic.nanoseconds()
         let result: (Found, Bool, Bool)? = state.withLock { st in
-            var found = LocalStore.find(actionID, in: st)
+            var found = st.journalRead ? LocalStore.find(actionID, in: st) : nil
             if found == nil {
                 refresh(&st)
                 found = LocalStore.find(actionID, in: st)
@@ -63,9 +63,8 @@ extension LocalStore {
     /// the store has a table (whose blobs are not kept in memory), one `stat` shows. Not
     /// verified (`hasBlob` verifies), so it may be wrong either way.
     public func knowsBlob(_ digest: Digest) -> Bool {
-        let (known, hasTable) = state.withLock { st in
-            (LocalStore.knownStamp(digest, in: st) != nil, (st.table?.count ?? 0) > 0)
-        }
+        let known = knownStamp(digest) != nil
+        let hasTable = state.withLock { ($0.table?.count ?? 0) > 0 }
         return known || (hasTable && FileSystem.status(blobPath(digest)) != nil)
     }
 
@@ -80,8 +79,7 @@ extension LocalStore {
         if fresh { return true }
         let path = blobPath(digest)
         guard let st = FileSystem.status(path) else { return false }
-        let known = state.withLock { LocalStore.knownStamp(digest, in: $0) }
-        if known == BlobStamp(st) { return true }
+        if knownStamp(digest) == BlobStamp(st) { return true }
         guard let (d, _) = try? FileSystem.hashFile(path), d == digest else { return false }
         let checkTime = Monotonic.nanoseconds()
         state.withLock { $0.checked[digest] = Check(at: checkTime, stamp: BlobStamp(st)) }

@@ -43,6 +43,7 @@ extension LocalStore {
         var seen = Set<Digest>()
         let tablePart: (IndexTable, Range<Int>)? = state.withLock { st in
             guard st.precheck.enabled else { return nil }
+            if !st.journalRead { refresh(&st) }
             let journalCount = st.journalOrder.count
             while picked.count < Precheck.batchSize, st.precheck.position < journalCount {
                 let digest = st.journalOrder[journalCount - 1 - st.precheck.position]

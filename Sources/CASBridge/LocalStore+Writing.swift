@@ -48,7 +48,7 @@ extension LocalStore {
         var stamp: BlobStamp? = nil
         var wrote = false
         if let existing = FileSystem.status(target) {
-            let known = state.withLock { LocalStore.knownStamp(digest, in: $0) }
+            let known = knownStamp(digest)
             if known == BlobStamp(existing) {
                 stamp = known
             } else if let (d, s) = try? FileSystem.hashFile(target), d == digest, s == size {

@@ -45,7 +45,8 @@ public final class LocalStore: Sendable {
         return "\(FileSystem.homeDirectory)/.cache/casbridge"
     }
 
-    /// Opens (creating if needed) the store in `directory`: maps its table and reads its journal.
+    /// Opens (creating if needed) the store in `directory`. The journal is read on first use, so
+    /// a helper answers the go command's first message before it reads anything.
     public init(directory: String, journalLimit: Int = LocalStore.defaultJournalLimit) throws {
         self.directory = FileSystem.absolute(directory)
         self.journalLimit = max(1, journalLimit)
@@ -78,7 +79,6 @@ public final class LocalStore: Sendable {
         // The journal is opened before the table: a compaction renames the table first, so
         // this never pairs a new, emptied journal with the table from before it.
         state = Mutex(State(journalFD: fd, table: IndexTable.open(tablePath)))
-        state.withLock { st in refresh(&st) }
     }
 
     deinit {
@@ -103,7 +103,10 @@ public final class LocalStore: Sendable {
 
     /// Whether the store has no entries at all (as of this process's last look).
     public var isEmpty: Bool {
-        state.withLock { st in st.journal.isEmpty && (st.table?.count ?? 0) == 0 }
+        state.withLock { st in
+            if !st.journalRead { refresh(&st) }
+            return st.journal.isEmpty && (st.table?.count ?? 0) == 0
+        }
     }
 
     func lockShared() { while flock(lockFD, LOCK_SH) != 0 && errno == EINTR {} }

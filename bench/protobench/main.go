@@ -1,12 +1,17 @@
 // Command protobench drives a GOCACHEPROG helper exactly as the go command does
 // (cmd/go/internal/cache/prog.go) and measures get-hit round trips, put throughput
 // and the helper's peak RSS while a large put streams through.
+//
+// With -startup N -action HEX it measures instead, N times, a helper's start on an existing
+// store: from starting `prog --dir DIR` to its capabilities line and to the answer of one get
+// (sent at once) for ActionID HEX, which must be a hit (bench/store-scale.sh).
 package main
 
 import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -107,13 +112,78 @@ type randReader struct{ r *rand.Rand }
 
 func (r randReader) Read(p []byte) (int, error) { return r.r.Read(p) }
 
+// startup measures n starts of prog on store dir, each answering one get for action.
+func startup(prog, dir string, action []byte, n int) {
+	var toCaps, toAnswer []time.Duration
+	for i := 0; i < n; i++ {
+		cmd := exec.Command(prog, "--dir", dir)
+		cmd.Stderr = os.Stderr
+		in, _ := cmd.StdinPipe()
+		out, _ := cmd.StdoutPipe()
+		bw := bufio.NewWriter(in)
+		dec := json.NewDecoder(bufio.NewReader(out))
+		// The request is encoded before the clock starts and lies in the pipe when the
+		// helper first reads it.
+		req, _ := json.Marshal(&request{ID: 1, Command: "get", ActionID: action})
+		t0 := time.Now()
+		if err := cmd.Start(); err != nil {
+			panic(err)
+		}
+		bw.Write(req)
+		bw.WriteString("\n\n")
+		bw.Flush()
+		var caps, res response
+		if err := dec.Decode(&caps); err != nil {
+			panic(err)
+		}
+		t1 := time.Now()
+		if err := dec.Decode(&res); err != nil {
+			panic(err)
+		}
+		t2 := time.Now()
+		if res.Err != "" || res.Miss || res.ID != 1 {
+			fmt.Fprintf(os.Stderr, "protobench: the get of %x was not a hit: %+v\n", action, res)
+			os.Exit(1)
+		}
+		toCaps = append(toCaps, t1.Sub(t0))
+		toAnswer = append(toAnswer, t2.Sub(t0))
+		bw.WriteString(`{"ID":2,"Command":"close"}` + "\n\n")
+		bw.Flush()
+		dec.Decode(&res)
+		in.Close()
+		cmd.Wait()
+	}
+	stats := func(d []time.Duration) string {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		med := d[len(d)/2]
+		if len(d)%2 == 0 {
+			med = (d[len(d)/2-1] + d[len(d)/2]) / 2
+		}
+		ms := func(x time.Duration) float64 { return float64(x.Nanoseconds()) / 1e6 }
+		return fmt.Sprintf("min %.2f median %.2f max %.2f ms", ms(d[0]), ms(med), ms(d[len(d)-1]))
+	}
+	fmt.Printf("start to capabilities: %s (%d starts)\n", stats(toCaps), n)
+	fmt.Printf("start to first answer: %s (%d starts)\n", stats(toAnswer), n)
+}
+
 func main() {
 	prog := flag.String("prog", "", "helper binary")
 	dir := flag.String("dir", "", "store directory")
 	entries := flag.Int("entries", 1100, "entries to put, then get")
 	rounds := flag.Int("rounds", 5, "get rounds over all entries")
 	bigMiB := flag.Int64("big", 256, "size of the large put in MiB")
+	starts := flag.Int("startup", 0, "measure this many starts on the existing store -dir instead (with -action)")
+	actionHex := flag.String("action", "", "with -startup: the ActionID (hex) of an entry of the store")
 	flag.Parse()
+	if *starts > 0 {
+		action, err := hex.DecodeString(*actionHex)
+		if err != nil || len(action) != 32 {
+			fmt.Fprintln(os.Stderr, "protobench: -startup needs -action with 64 hex digits")
+			os.Exit(2)
+		}
+		startup(*prog, *dir, action, *starts)
+		return
+	}
 
 	h := start(*prog, "--dir", *dir, "--trim-interval", "0")
 	rng := rand.New(rand.NewSource(1))

@@ -1,0 +1,3 @@
+module floorprog
+
+go 1.24

@@ -1,0 +1,3 @@
+module storegen
+
+go 1.24
