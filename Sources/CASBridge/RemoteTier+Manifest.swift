@@ -36,7 +36,8 @@ extension RemoteTier {
             guard w.loading == nil else { return }
             w.local = local
             w.loading = Task.detached { [self] in
-                let manifest = await self.loadManifest(id, name: name, into: local)
+                let (manifest, roundTrip) = await self.loadManifest(id, name: name, into: local)
+                let window = self.prefetchWindow(roundTrip: roundTrip)
                 var byAction: [Digest: ActionEntry] = [:]
                 for r in manifest?.records ?? [] { byAction[r.actionID] = r.entry }
                 warm.withLock { w in
@@ -45,7 +46,7 @@ extension RemoteTier {
                     w.loadFinished = true
                     if let manifest, !w.stopped {
                         let jobs = schedulePrefetch(manifest, into: local, &w)
-                        w.prefetcher = Task.detached { [self] in await self.prefetch(jobs) }
+                        w.prefetcher = Task.detached { [self] in await self.prefetch(jobs, window: window) }
                     }
                 }
                 if let manifest {
@@ -56,18 +57,30 @@ extension RemoteTier {
         }
     }
 
-    private func loadManifest(_ id: Digest, name: String, into local: LocalStore) async -> WarmManifest? {
+    /// Loads the manifest; also returns how long its blob took to arrive (nanoseconds): one
+    /// round trip on a connection already open, plus a small transfer.
+    private func loadManifest(_ id: Digest, name: String, into local: LocalStore) async -> (WarmManifest?, Int64) {
         guard let found = await guarded("get manifest \(name)", { try await store.entry(for: id) }),
             let entry = found
-        else { return nil }
+        else { return (nil, 0) }
         let limit = Int64(WarmManifest.maxEncodedSize)
-        guard entry.size <= limit, await blobDownload(entry, into: local).value else { return nil }
+        let start = Monotonic.nanoseconds()
+        guard entry.size <= limit, await blobDownload(entry, into: local).value else { return (nil, 0) }
+        let roundTrip = Monotonic.nanoseconds() - start
         do {
-            return try WarmManifest(decoding: FileSystem.readFile(local.blobPath(entry.outputID)))
+            return (try WarmManifest(decoding: FileSystem.readFile(local.blobPath(entry.outputID))), roundTrip)
         } catch {
             logger.warning("remote \(store.name): ignoring warm manifest \(name): \(error)")
-            return nil
+            return (nil, 0)
         }
+    }
+
+    /// The prefetch window for a remote whose round trip is `roundTrip` nanoseconds: enough
+    /// bytes in flight to keep a link of `prefetchBandwidth` busy for two round trips, so a
+    /// far remote is not asked one small window at a time, and no less than `prefetchBytes`.
+    package func prefetchWindow(roundTrip: Int64) -> Int64 {
+        let wanted = Double(prefetchBandwidth) * 2 * Double(max(0, roundTrip)) / 1e9
+        return max(prefetchBytes, min(RemoteTier.prefetchCeiling, Int64(wanted)))
     }
 
     /// A download the prefetcher starts in its turn: a segment read or one blob's.
@@ -143,11 +156,11 @@ extension RemoteTier {
     }
 
     /// Opens the jobs' gates in order, keeping at most `prefetchConcurrency` downloads and
-    /// `prefetchBytes` in flight (always at least one), so that what the go command asks for
+    /// `window` bytes in flight (always at least one), so that what the go command asks for
     /// first arrives first instead of sharing the link with everything else. A failing remote
     /// ends the prefetch: the gates left closed open only for a get that needs their download
     /// (which may then take the breaker's half-open probe) or at close (`stopPrefetching`).
-    private func prefetch(_ jobs: [PrefetchJob]) async {
+    private func prefetch(_ jobs: [PrefetchJob], window: Int64) async {
         await withTaskGroup(of: Int64.self) { group in
             var running = 0
             var runningBytes: Int64 = 0
@@ -155,7 +168,7 @@ extension RemoteTier {
             while next < jobs.count {
                 if Task.isCancelled || breaker.position != .closed { break }
                 let job = jobs[next]
-                if running > 0 && (running >= prefetchConcurrency || runningBytes + job.bytes > prefetchBytes) {
+                if running > 0 && (running >= prefetchConcurrency || runningBytes + job.bytes > window) {
                     if let bytes = await group.next() {
                         running -= 1
                         runningBytes -= bytes

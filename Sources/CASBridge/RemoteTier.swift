@@ -57,8 +57,15 @@ public final class RemoteTier: Sendable {
     public let manifestName: String?
     /// How many blobs or segments the prefetcher downloads at once, at most.
     public let prefetchConcurrency: Int
-    /// How many bytes the prefetcher has in flight, at most (one download may exceed it).
+    /// How many bytes the prefetcher has in flight, at most (one download may exceed it),
+    /// unless the remote's round trip calls for more (`prefetchBandwidth`).
     public let prefetchBytes: Int64
+    /// The link speed, in bytes per second, that the prefetch window is sized for: twice the
+    /// round trip's worth of it, between `prefetchBytes` and `prefetchCeiling`; 0 keeps the
+    /// window at `prefetchBytes`.
+    public let prefetchBandwidth: Int64
+    /// The largest prefetch window.
+    public static let prefetchCeiling: Int64 = 256 << 20
     /// At most this long for writing warm-manifest segments at close (always at most half
     /// of close's budget).
     public let segmentTimeLimit: Duration?
@@ -68,9 +75,10 @@ public final class RemoteTier: Sendable {
         store: any CacheStore, mode: RemoteMode, statistics: HelperStatistics, logger: Logger,
         breaker: CircuitBreaker = CircuitBreaker(), maxConcurrentUploads: Int = 4, maxQueuedUploads: Int = 4096,
         manifestName: String? = "default", prefetchConcurrency: Int = 32, prefetchBytes: Int64 = 16 << 20,
-        segmentTimeLimit: Duration? = nil
+        prefetchBandwidth: Int64 = 1 << 30, segmentTimeLimit: Duration? = nil
     ) {
         self.prefetchBytes = max(1, prefetchBytes)
+        self.prefetchBandwidth = max(0, prefetchBandwidth)
         self.segmentTimeLimit = segmentTimeLimit
         self.manifestName = manifestName
         self.prefetchConcurrency = max(1, prefetchConcurrency)

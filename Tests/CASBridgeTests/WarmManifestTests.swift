@@ -401,7 +401,7 @@ struct WarmManifestTests {
         let local = try LocalStore(directory: dir.sub("b"))
         let tier = RemoteTier(
             store: remote, mode: .readonly, statistics: HelperStatistics(), logger: Logger(label: "test"),
-            manifestName: "ci", prefetchBytes: 1)
+            manifestName: "ci", prefetchBytes: 1, prefetchBandwidth: 0)
         // The last output's get, while the first read is held: with one download in flight,
         // the prefetcher waits, so the get must start its own read.
         let last = Task { await tier.fetch(actions[3], into: local) }
@@ -534,5 +534,22 @@ struct WarmManifestTests {
         // Before the fix close waited out the upload's ten minutes, which then landed: 0 dropped.
         #expect(await tier.drain(timeout: .seconds(2)) == 1)
         #expect(stats.snapshot.uploadsDropped == 1 && !backing.hasBlob(entry.outputID))
+    }
+
+    @Test("the prefetch window covers two round trips at the assumed link speed, between its floor and ceiling")
+    func prefetchWindow() throws {
+        let dir = try TemporaryDirectory("manifest")
+        let backing = try LocalStore(directory: dir.sub("window"))
+        func tier(floor: Int64, bandwidth: Int64) -> RemoteTier {
+            RemoteTier(
+                store: backing, mode: .readonly, statistics: HelperStatistics(), logger: Logger(label: "test"),
+                prefetchBytes: floor, prefetchBandwidth: bandwidth)
+        }
+        let ms: Int64 = 1_000_000
+        let adaptive = tier(floor: 16 << 20, bandwidth: 1 << 30)
+        #expect(adaptive.prefetchWindow(roundTrip: ms / 5) == 16 << 20, "loopback: the floor")
+        #expect(adaptive.prefetchWindow(roundTrip: 50 * ms) == Int64(Double(1 << 30) * 0.1))
+        #expect(adaptive.prefetchWindow(roundTrip: 150 * ms) == RemoteTier.prefetchCeiling)
+        #expect(tier(floor: 1, bandwidth: 0).prefetchWindow(roundTrip: 150 * ms) == 1, "fixed window")
     }
 }
