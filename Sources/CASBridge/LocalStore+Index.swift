@@ -103,6 +103,9 @@ extension LocalStore {
         st.readOffset = 0
         st.journal.removeAll(keepingCapacity: true)
         st.journalOrder.removeAll(keepingCapacity: true)
+        // The old journal's stamps are in the new table now; keep only those of blobs this process wrote.
+        let written = st.writtenAt
+        st.stamps = st.stamps.filter { written[$0.key] != nil }
         st.precheck.restart()
     }
 
