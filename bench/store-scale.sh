@@ -18,7 +18,8 @@
 # Env: CASBRIDGE_BENCH_SCRATCH picks another SwiftPM scratch directory (default .build);
 #      CACHEPROG=path uses that binary as it is (no swift build); STARTS=n helper starts per size (default 15);
 #      BASELINE=path adds a fourth side: that cacheprog binary (say, a build from before a change) over its own
-#      copy of each store, prepared the same way with its own trim.
+#      copy of each store, prepared the same way with its own trim;
+#      EMPTY=1 adds cacheprog over a store without synthetic entries to every round (see below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -96,6 +97,7 @@ build() {
     b) GOCACHE=$work/gc-builtin $go build std ;;
     c) GOCACHE=$work/gc-helper GOCACHEPROG="$bin --dir $2" $go build std ;;
     o) GOCACHE=$work/gc-baseline GOCACHEPROG="$baseline --dir $2" $go build std ;;
+    e) GOCACHE=$work/gc-helper GOCACHEPROG="$bin --dir $empty_store" $go build std ;;
     f) GOCACHE=$work/gc-floor GOCACHEPROG="$floor" $go build std ;;
     esac
 }
@@ -105,6 +107,33 @@ wait_helper() {
     for _ in $(seq 3000); do pgrep -f -- "--dir $1\$" >/dev/null || return 0; sleep 0.01; done
 }
 
+# prepare KIND STORE BINARY SIZE: a copy of the base store, re-verified, SIZE synthetic entries added, compacted.
+prepare() {
+    cp -a "$work/base/store" "$2"
+    # The copies of the blobs have new inodes and change times: the helper re-hashes each one on its
+    # first hit and records its new stamp. Let one build do that before the compaction.
+    t0=$(now)
+    build "$1" "$2"
+    wait_helper "$2"
+    echo "$1: re-verified the copied store: $(elapsed "$t0") s"
+    if (($4 > 0)); then
+        t0=$(now)
+        "$work/storegen" -dir "$2" -n "$4" -blobs $(($4 < 100000 ? $4 : 100000)) -seed "$4" 2>&1
+        echo "$1: storegen: $(elapsed "$t0") s"
+    fi
+    t0=$(now)
+    "$3" trim --dir "$2" --max-size 100TiB --max-age 100000d
+    echo "$1: trim (compaction): $(elapsed "$t0") s; store: $(du -sm "$2" | cut -f1) MB, v1/: $(ls "$2/v1" | xargs)"
+}
+
+# EMPTY=1: cacheprog over a store without synthetic entries is a side of every round too, so each size's
+# ratio is compared with the empty store's in the same rounds.
+empty_store=
+if [ -n "${EMPTY:-}" ]; then
+    empty_store=$work/empty/store
+    mkdir -p "$work/empty"
+    prepare e "$empty_store" "$bin" 0
+fi
 rows=()
 brows=()
 for size in $sizes; do
@@ -116,45 +145,34 @@ for size in $sizes; do
     old=$dir/old
     sides="b c f"
     [ -n "$baseline" ] && sides="b c f o"
-    # prepare KIND STORE BINARY
-    prepare() {
-        cp -a "$work/base/store" "$2"
-        # The copies of the blobs have new inodes and change times: the helper re-hashes each one on its
-        # first hit and records its new stamp. Let one build do that before the compaction.
-        t0=$(now)
-        build "$1" "$2"
-        wait_helper "$2"
-        echo "$1: re-verified the copied store: $(elapsed "$t0") s"
-        if ((size > 0)); then
-            t0=$(now)
-            "$work/storegen" -dir "$2" -n "$size" -blobs $((size < 100000 ? size : 100000)) -seed "$size" 2>&1
-            echo "$1: storegen: $(elapsed "$t0") s"
-        fi
-        t0=$(now)
-        "$3" trim --dir "$2" --max-size 100TiB --max-age 100000d
-        echo "$1: trim (compaction): $(elapsed "$t0") s; store: $(du -sm "$2" | cut -f1) MB, v1/: $(ls "$2/v1" | xargs)"
-    }
-    prepare c "$store" "$bin"
-    [ -n "$baseline" ] && prepare o "$old" "$baseline"
+    prepare c "$store" "$bin" "$size"
+    [ -n "$baseline" ] && prepare o "$old" "$baseline" "$size"
+    [ -n "$empty_store" ] && sides+=" e"
     # Untimed warm-ups: each helper's first build over its new store, and one of each other side.
     for k in $sides; do
-        if [ "$k" = o ]; then build o "$old"; wait_helper "$old"; else build "$k" "$store"; wait_helper "$store"; fi
+        s=$store
+        [ "$k" = o ] && s=$old
+        [ "$k" = e ] && s=$empty_store
+        build "$k" "$s"
+        wait_helper "$s"
     done
     echo "after the warm-ups: v1/index $(stat -c %s "$store/v1/index") bytes"
     sync  # no write-back of the preparation during the timed runs
 
-    tb=() tc=() tf=() to=()
+    tb=() tc=() tf=() to=() te=()
     read -r -a order <<<"$sides"
     for ((i = 1; i <= pairs; i++)); do
         line="round $i:"
         for k in "${order[@]}"; do
             s=$store
             [ "$k" = o ] && s=$old
+            [ "$k" = e ] && s=$empty_store
             t0=$(now); build "$k" "$s"; t1=$(now)
             wait_helper "$s"
             t=$(echo "$t1 - $t0" | bc)
             case $k in b) tb+=("$t"); line+=" built-in $t" ;; c) tc+=("$t"); line+=" cacheprog $t" ;;
-                f) tf+=("$t"); line+=" floor $t" ;; o) to+=("$t"); line+=" baseline $t" ;; esac
+                f) tf+=("$t"); line+=" floor $t" ;; o) to+=("$t"); line+=" baseline $t" ;;
+                e) te+=("$t"); line+=" cacheprog-empty $t" ;; esac
         done
         # The next round starts with the next side.
         order=("${order[@]:1}" "${order[0]}")
@@ -192,6 +210,18 @@ PY
         brows+=("$brow")
     fi
 
+    if [ -n "$empty_store" ]; then
+        python3 - "$size" "${tb[*]}" "${tc[*]}" "${te[*]}" <<'PY'
+import statistics as st, sys
+size, tb, tc, te = sys.argv[1:]
+b, c, e = ([float(x) * 1000 for x in s.split()] for s in (tb, tc, te))
+med = st.median
+print(f"size {size} against the empty store in the same rounds: cacheprog {med(c):.0f} ms, on the empty store "
+      f"{med(e):.0f} ms; ratio to built-in {med(c) / med(b):.3f} vs {med(e) / med(b):.3f} "
+      f"(difference {med(c) / med(b) - med(e) / med(b):+.3f}; median of per-round differences "
+      f"{med([(p - q) / r for p, q, r in zip(c, e, b)]):+.3f})")
+PY
+    fi
     out=$(python3 - "$size" "${tb[*]}" "${tc[*]}" "${tf[*]}" "$startline" "$dir/rss.txt" "$dir/stats.json" <<'PY'
 import json, os, re, statistics as st, sys
 size, tb, tc, tf, startline, rss_file, stats_file = sys.argv[1:]

@@ -144,6 +144,30 @@ struct IndexTableTests {
             (try? FileManager.default.contentsOfDirectory(atPath: dir.sub("v1/tmp")))?.isEmpty == true, "runs removed")
     }
 
+    @Test("a store of 70,000 entries compacts through sorted runs; a new process finds any of them and holds none")
+    func largeStore() throws {
+        let store = try LocalStore(directory: dir.path, journalLimit: 1 << 20)
+        let stamp = BlobStamp(size: 1, changeTime: 1, inode: 1)
+        var records: [IndexRecord] = []
+        for n in 0..<70_000 {
+            let entry = ActionEntry(outputID: Self.action(n + 1_000_000), size: 1, time: Timestamp(nanoseconds: Int64(n)))
+            records.append(IndexRecord(actionID: Self.action(n), entry: entry, lastUse: .now(), stamp: stamp))
+            if records.count == 10_000 {
+                try store.append(records)
+                records.removeAll()
+            }
+        }
+        #expect(try store.compact() == 70_000)
+        let reader = try LocalStore(directory: dir.path)
+        #expect(reader.isEmpty == false)
+        #expect(reader.state.withLock { $0.journal.isEmpty && $0.stamps.isEmpty && $0.table?.count == 70_000 })
+        let table = try #require(reader.state.withLock { $0.table })
+        for n in stride(from: 0, to: 70_000, by: 331) {
+            #expect(table.find(Self.action(n))?.record.entry.outputID == Self.action(n + 1_000_000), "entry \(n)")
+        }
+        #expect(table.find(Self.action(70_001)) == nil)
+    }
+
     @Test("background checks reach table entries through the recency list")
     func precheckTable() throws {
         let store = try LocalStore(directory: dir.path)

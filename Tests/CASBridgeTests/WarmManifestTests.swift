@@ -379,6 +379,25 @@ struct WarmManifestTests {
         }
     }
 
+    @Test("the empty output is stored locally without a read from the remote")
+    func emptyOutput() async throws {
+        let dir = try TemporaryDirectory("manifest")
+        let backing = try LocalStore(directory: dir.sub("remote"))
+        let entry = try Self.put("", action: 7, in: backing)
+        #expect(entry.outputID == .empty)
+        let remote = HeldReads(backing, holding: entry.outputID)
+        remote.released.withLock { $0 = true }
+        let local = try LocalStore(directory: dir.sub("b"))
+        let tier = RemoteTier(
+            store: remote, mode: .readonly, statistics: HelperStatistics(), logger: Logger(label: "test"),
+            manifestName: nil)
+        let hit = await tier.fetch(Digest(bytes: [UInt8](repeating: 7, count: 32))!, into: local)
+        #expect(hit?.entry == entry)
+        #expect(remote.reads.withLock { $0.isEmpty }, "no read of the empty blob")
+        #expect(local.hasBlob(.empty))
+        _ = await tier.drain(timeout: .seconds(1))
+    }
+
     @Test("the prefetcher reads in the manifest's order within its byte budget; a get that cannot wait starts its read")
     func prefetchTurns() async throws {
         let dir = try TemporaryDirectory("manifest")
