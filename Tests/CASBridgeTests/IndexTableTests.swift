@@ -150,7 +150,8 @@ struct IndexTableTests {
         let stamp = BlobStamp(size: 1, changeTime: 1, inode: 1)
         var records: [IndexRecord] = []
         for n in 0..<70_000 {
-            let entry = ActionEntry(outputID: Self.action(n + 1_000_000), size: 1, time: Timestamp(nanoseconds: Int64(n)))
+            let entry = ActionEntry(
+                outputID: Self.action(n + 1_000_000), size: 1, time: Timestamp(nanoseconds: Int64(n)))
             records.append(IndexRecord(actionID: Self.action(n), entry: entry, lastUse: .now(), stamp: stamp))
             if records.count == 10_000 {
                 try store.append(records)
