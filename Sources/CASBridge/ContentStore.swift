@@ -41,6 +41,12 @@ public protocol ContentStore: Sendable {
     /// for a store that carries blobs plain (a REAPI server without zstd), so a run with an
     /// empty local store reads a quarter of the bytes. The default is false.
     func compressesSegments() async -> Bool
+
+    /// Opens up to `count` connections ahead of a burst of downloads (the warm manifest's
+    /// prefetch), so the burst does not pay a connection set-up per transfer after its first
+    /// round trip. Failures are ignored. The default does nothing (a store over one
+    /// multiplexed connection, or none).
+    func openConnections(_ count: Int) async
 }
 
 extension ContentStore {
@@ -64,4 +70,6 @@ extension ContentStore {
     }
 
     public func compressesSegments() async -> Bool { false }
+
+    public func openConnections(_ count: Int) async {}
 }

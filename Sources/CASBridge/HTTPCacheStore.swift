@@ -158,6 +158,16 @@ public final class HTTPCacheStore: CacheStore {
         return ActionMapping.entry(fromActionResult: response.body)
     }
 
+    /// Sends `count` HEAD requests for the empty blob at once: each takes a connection of its
+    /// own, which stays open for the downloads that follow.
+    public func openConnections(_ count: Int) async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<count {
+                group.addTask { _ = try? await self.request("HEAD", self.url("cas", .empty)) }
+            }
+        }
+    }
+
     public func record(_ entry: ActionEntry, for actionID: Digest) async throws {
         let key = ActionMapping.actionKey(for: actionID).digest
         let target = url("ac", key)

@@ -51,6 +51,10 @@ public final class InstrumentedStore: CacheStore, CompressionReporting {
         try await measure("write_blob") { try await inner.writeBlob(digest, size: size, from: path) }
     }
 
+    public func openConnections(_ count: Int) async {
+        await inner.openConnections(count)
+    }
+
     public func compressesSegments() async -> Bool {
         await inner.compressesSegments()
     }

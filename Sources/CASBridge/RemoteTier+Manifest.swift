@@ -36,6 +36,9 @@ extension RemoteTier {
             guard w.loading == nil else { return }
             w.local = local
             w.loading = Task.detached { [self] in
+                // Connections for the prefetch open while the manifest is on its way.
+                let store = self.store
+                Task.detached { await store.openConnections(RemoteTier.prefetchConnections) }
                 let (manifest, roundTrip) = await self.loadManifest(id, name: name, into: local)
                 let window = self.prefetchWindow(roundTrip: roundTrip)
                 var byAction: [Digest: ActionEntry] = [:]

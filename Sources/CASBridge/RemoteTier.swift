@@ -66,6 +66,8 @@ public final class RemoteTier: Sendable {
     public let prefetchBandwidth: Int64
     /// The largest prefetch window.
     public static let prefetchCeiling: Int64 = 256 << 20
+    /// Connections opened ahead of the prefetch, while the manifest loads.
+    static let prefetchConnections = 16
     /// At most this long for writing warm-manifest segments at close (always at most half
     /// of close's budget).
     public let segmentTimeLimit: Duration?
