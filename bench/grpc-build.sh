@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
+source bench/backends/buildgrid.sh
 runs=${1:-5}
 scratch=${SCRATCH:-.build}
 bash scripts/install-deps.sh >/dev/null
@@ -25,11 +26,10 @@ else
     bin=$PWD/$scratch/release/cacheprog
 fi
 go=$PWD/.tools/gobin/go
-bgd=$PWD/.tools/venv/bin/bgd
 work=$(mktemp -d /tmp/casbridge-grpc-bench.XXXXXX)
-bgd_pid=
+server_pid=
 cleanup() {
-    if [ -n "$bgd_pid" ]; then kill "$bgd_pid" 2>/dev/null || true; wait "$bgd_pid" 2>/dev/null || true; fi
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
     chmod -R u+w "$work"; rm -rf "$work"
     if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
     mark_deletion
@@ -53,40 +53,9 @@ for _ in $(seq 100); do CASBRIDGE_DIR=$work/startup "$bin" </dev/null >/dev/null
 t1=$(now)
 echo "helper start-up (no remote): $(echo "scale=2; ($t1 - $t0) * 10" | bc) ms per run (mean of 100)"
 
-# BuildGrid, cache only, in memory.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$work/bg.yml" <<YML
-server:
-  - !channel
-    address: "127.0.0.1:$port"
-    insecure-mode: true
-storages:
-  - !lru-storage &cas
-    size: 4GB
-caches:
-  - !lru-action-cache &ac
-    storage: *cas
-    max-cached-refs: 1000000
-    allow-updates: true
-    cache-failed-actions: true
-instances:
-  - name: "bench"
-    services:
-      - !action-cache
-        cache: *ac
-      - !cas
-        storage: *cas
-      - !bytestream
-        storage: *cas
-thread-pool-size: 16
-YML
-"$bgd" server start "$work/bg.yml" >"$work/bg.log" 2>&1 &
-bgd_pid=$!
-until python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
-    kill -0 "$bgd_pid" || { cat "$work/bg.log"; exit 1; }
-    sleep 0.5
-done
-remote="grpc://127.0.0.1:$port/bench"
+# BuildGrid, cache only, in memory (bench/backends/buildgrid.sh).
+start_buildgrid
+remote=$remote_url
 echo "BuildGrid listening at $remote"
 
 # Populate: a cold built-in build (reference cache) and a cold build that uploads to BuildGrid.
@@ -108,7 +77,7 @@ for ((i = 1; i <= runs; i++)); do
     t0=$(now); GOCACHE=$work/gc-builtin $go build std; t1=$(now)
     builtin+=("$(echo "$t1 - $t0" | bc)")
     # Fresh directories, not deleted ones: see settle_fs in bench/lib.sh.
-    read -r wall hcpu scpu probe <<<"$(timed_remote_run "$remote" "$work/run-$i" "$bgd_pid")"
+    read -r wall hcpu scpu probe <<<"$(timed_remote_run "$remote" "$work/run-$i" "$server_pid")"
     remote_runs+=("$wall"); helper_cpu+=("$hcpu"); server_cpu+=("$scpu"); probes+=("$probe")
     echo "run $i: built-in warm ${builtin[-1]} s, empty local + warm BuildGrid ${remote_runs[-1]} s" \
         "(helper CPU ${helper_cpu[-1]} s, BuildGrid CPU ${server_cpu[-1]} s; fs probe ${probes[-1]} s)"

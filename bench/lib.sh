@@ -13,6 +13,29 @@ cpu_seconds() {
         | awk -v t="$(getconf CLK_TCK)" '{s += $1} END {printf "%.2f", s / t}'
 }
 
+# A free TCP port on 127.0.0.1, below 55535: SeaweedFS puts a component's gRPC port at its port + 10000.
+free_port() {
+    python3 -c '
+import socket
+while True:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    if p < 55535:
+        print(p)
+        break'
+}
+
+# Waits (up to 10 s) until something accepts connections on 127.0.0.1:$1; exits the script if nothing does.
+wait_port() {
+    for _ in $(seq 200); do
+        if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "nothing listens on 127.0.0.1:$1" >&2; exit 1
+}
+
 # Seconds the file system under $1 takes to create and rename 1,150 empty files (the number of blobs an
 # empty store receives in a warm `go build std`) in 256 directories: the part of a remote run that is the
 # machine's, not the helper's. The files stay (deleting them would slow the next allocations; see below).

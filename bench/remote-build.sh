@@ -8,7 +8,7 @@
 # Each timed remote run also reports the helper's CPU (user + system), the server's CPU, and a file-system
 # probe (bench/lib.sh): the seconds it takes to create 1,150 empty files in 256 new directories beside the
 # run, i.e. the file creations alone of an empty store's warm build, which cost the built-in side nothing.
-# Usage: bench/remote-build.sh [backend: nginx (default) | seaweedfs] [runs (default 5)] [delayed runs (default 2)]
+# Usage: bench/remote-build.sh [backend: nginx (default) | seaweedfs | buildgrid] [runs (default 5)] [delayed runs (default 2)]
 # Env: SCRATCH=.build-xyz to build into another scratch path (default .build).
 # Adding a backend: write start_<name> that starts the server in the background, sets
 # server_pid, server_port and remote_url (the cacheprog --remote URL), and waits until it serves.
@@ -39,56 +39,9 @@ use_tmpfs_gotmpdir
 unset GOCACHEPROG CASBRIDGE_DIR CASBRIDGE_REMOTE
 now() { date +%s.%N; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() {
-    for _ in $(seq 200); do
-        if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "nothing listens on 127.0.0.1:$1" >&2; exit 1
-}
-
-start_nginx() {
-    server_port=$(free_port)
-    local d=$work/nginx
-    mkdir -p "$d/root/ac" "$d/root/cas" "$d/tmp"
-    cat >"$d/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $d/error.log warn;
-pid $d/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    log_not_found off;
-    client_body_temp_path $d/tmp;
-    proxy_temp_path $d/tmp;
-    fastcgi_temp_path $d/tmp;
-    uwsgi_temp_path $d/tmp;
-    scgi_temp_path $d/tmp;
-    keepalive_requests 100000;
-    server {
-        listen 127.0.0.1:$server_port;
-        location ~ "^/(ac|cas)/[0-9a-f]{64}\$" {
-            dav_methods PUT;
-            create_full_put_path on;
-            client_max_body_size 0;
-            root $d/root;
-        }
-    }
-}
-CONF
-    /usr/sbin/nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" &
-    server_pid=$!
-    wait_port "$server_port"
-    remote_url=http://127.0.0.1:$server_port
-    backend_version=$(/usr/sbin/nginx -v 2>&1)
-}
-
-# More backends (start_<name> functions) live in bench/backends/*.sh.
+# The backends (start_<name> functions) live in bench/backends/*.sh; free_port and wait_port in bench/lib.sh.
 for f in bench/backends/*.sh; do source "$f"; done
-declare -F "start_$backend" >/dev/null || { echo "unknown backend '$backend' (have: nginx$(ls bench/backends/*.sh 2>/dev/null | xargs -rn1 basename | sed 's/\.sh$//; s/^/, /' | tr -d '\n'))" >&2; exit 2; }
+declare -F "start_$backend" >/dev/null || { echo "unknown backend '$backend' (have: $(ls bench/backends/*.sh | xargs -n1 basename | sed 's/\.sh$//' | paste -sd, | sed 's/,/, /g'))" >&2; exit 2; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
 "start_$backend"
