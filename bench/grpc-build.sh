@@ -28,17 +28,9 @@ fi
 go=$PWD/.tools/gobin/go
 work=$(mktemp -d /tmp/casbridge-grpc-bench.XXXXXX)
 server_pid=
-cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-    chmod -R u+w "$work"; rm -rf "$work"
-    if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
-    mark_deletion
-}
+cleanup() { remove_work $server_pid; }
 trap cleanup EXIT
-export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1
-use_tmpfs_gotmpdir
-unset GOCACHEPROG CASBRIDGE_DIR CASBRIDGE_REMOTE
-now() { date +%s.%N; }
+bench_environment
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"

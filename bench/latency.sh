@@ -49,20 +49,9 @@ go=$PWD/.tools/gobin/go
 work=$(mktemp -d /tmp/casbridge-latency.XXXXXX)
 server_pid=
 proxy_pid=
-cleanup() {
-    for pid in $proxy_pid $server_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    chmod -R u+w "$work"; rm -rf "$work"
-    if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
-    mark_deletion
-}
+cleanup() { remove_work $proxy_pid $server_pid; }
 trap cleanup EXIT
-export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1
-use_tmpfs_gotmpdir
-unset GOCACHEPROG
-# No setting of the caller's may reach the helper (a flag wins over its variable, but not every one is a flag here).
-for v in $(compgen -e | grep '^CASBRIDGE_' | grep -v '^CASBRIDGE_BENCH_' || true); do unset "$v"; done
-now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc | awk '{printf "%.1f", $1}'; }
+bench_environment
 
 # The backends (start_<name> functions) live in bench/backends/*.sh.
 for f in bench/backends/*.sh; do source "$f"; done

@@ -142,3 +142,26 @@ os.unlink(f"{d}/b")
 print(f"{fresh:.2f} {recycled:.2f}")
 PY
 }
+
+# The environment every benchmark's go commands run in: toolchain and module proxy off, no telemetry, the go
+# command's work directories on a tmpfs (use_tmpfs_gotmpdir), and no setting of the caller's reaching the helper
+# (a flag wins over its variable, but not every setting is a flag). Also defines now() and elapsed().
+bench_environment() {
+    export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1
+    use_tmpfs_gotmpdir
+    unset GOCACHEPROG
+    local v
+    for v in $(compgen -e | grep '^CASBRIDGE_' | grep -v '^CASBRIDGE_BENCH_' || true); do unset "$v"; done
+}
+now() { date +%s.%N; }
+elapsed() { echo "$(now) - $1" | bc | awk '{printf "%.1f", $1}'; }
+
+# Ends the processes given (servers, proxies), then removes the work directory $work and GOTMPDIR and records
+# the deletion (see settle_fs). For the scripts' EXIT traps.
+remove_work() {
+    local pid
+    for pid in "$@"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    chmod -R u+w "$work"; rm -rf "$work"
+    if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
+    mark_deletion
+}

@@ -27,17 +27,9 @@ go=$PWD/.tools/gobin/go
 work=$(mktemp -d /tmp/casbridge-remote-bench.XXXXXX)
 server_pid=
 proxy_pid=
-cleanup() {
-    for pid in $proxy_pid $server_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    chmod -R u+w "$work"; rm -rf "$work"
-    if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
-    mark_deletion
-}
+cleanup() { remove_work $proxy_pid $server_pid; }
 trap cleanup EXIT
-export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1
-use_tmpfs_gotmpdir
-unset GOCACHEPROG CASBRIDGE_DIR CASBRIDGE_REMOTE
-now() { date +%s.%N; }
+bench_environment
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # The backends (start_<name> functions) live in bench/backends/*.sh; free_port and wait_port in bench/lib.sh.
 for f in bench/backends/*.sh; do source "$f"; done

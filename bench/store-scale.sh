@@ -38,19 +38,8 @@ else
 fi
 go=$PWD/.tools/gobin/go
 work=$(mktemp -d /tmp/casbridge-scale.XXXXXX)
-cleanup() {
-    chmod -R u+w "$work"; rm -rf "$work"
-    if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
-    mark_deletion
-}
-trap cleanup EXIT
-export GOTOOLCHAIN=local GOPROXY=off GOENV=off GOTELEMETRY=off GOFLAGS= CGO_ENABLED=1
-use_tmpfs_gotmpdir
-unset GOCACHEPROG
-# No setting of the caller's may reach the helper (a flag wins over its variable, but not every one is a flag here).
-for v in $(compgen -e | grep '^CASBRIDGE_' | grep -v '^CASBRIDGE_BENCH_' || true); do unset "$v"; done
-now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc | awk '{printf "%.1f", $1}'; }
+trap remove_work EXIT
+bench_environment
 
 modified=""
 git diff --quiet HEAD -- Sources Package.swift 2>/dev/null && [ -z "$(git status --porcelain -- Sources 2>/dev/null)" ] ||
