@@ -37,9 +37,12 @@ extension LocalStore {
     }
 
     /// The next batch of candidates: the journal's, newest first, under the lock; then the
-    /// table's recency list, read outside it so lookups never wait on the table's file.
-    private func nextBatch() -> [(Digest, BlobStamp)]? {
+    /// table's recency list, read outside it so lookups never wait on the table's file. Also
+    /// returns how many candidates were taken: the checks' budget counts those, not the blobs
+    /// picked, so a list where many entries share one blob is not read to its end.
+    private func nextBatch() -> (picked: [(Digest, BlobStamp)], taken: Int)? {
         var picked: [(Digest, BlobStamp)] = []
+        var taken = 0
         var seen = Set<Digest>()
         let tablePart: (IndexTable, Range<Int>)? = state.withLock { st in
             guard st.precheck.enabled else { return nil }
@@ -48,6 +51,7 @@ extension LocalStore {
             while picked.count < Precheck.batchSize, st.precheck.position < journalCount {
                 let digest = st.journalOrder[journalCount - 1 - st.precheck.position]
                 st.precheck.position += 1
+                taken += 1
                 guard st.checked[digest] == nil, let stamp = st.stamps[digest], seen.insert(digest).inserted
                 else { continue }
                 picked.append((digest, stamp))
@@ -63,17 +67,20 @@ extension LocalStore {
             return (table, first..<(first + wanted))
         }
         if let (table, range) = tablePart {
-            for slot in table.recentSlots(range) {
+            let slots = table.recentSlots(range)
+            taken += slots.count
+            for slot in slots {
                 guard let record = table.record(at: slot), seen.insert(record.entry.outputID).inserted else { continue }
                 picked.append((record.entry.outputID, record.stamp))
             }
         }
-        return picked.isEmpty && state.withLock({ $0.precheck.exhausted || !$0.precheck.enabled }) ? nil : picked
+        let done = picked.isEmpty && state.withLock { $0.precheck.exhausted || !$0.precheck.enabled }
+        return done ? nil : (picked, taken)
     }
 
     private func runPrecheck() {
         while true {
-            guard let batch = nextBatch() else {
+            guard let (batch, taken) = nextBatch() else {
                 state.withLock { $0.precheck.running = false }
                 return
             }
@@ -85,7 +92,7 @@ extension LocalStore {
                 for (digest, stamp) in unchanged where (LocalStore.knownStamp(digest, in: st) ?? stamp) == stamp {
                     st.checked[digest] = Check(at: now, stamp: stamp)
                 }
-                st.precheck.checked += batch.count
+                st.precheck.checked += taken
                 if st.precheck.wantsMore { return true }
                 st.precheck.running = false
                 return false

@@ -19,7 +19,7 @@ struct Precheck {
     var exhausted = false
     /// Lookups so far.
     var lookups = 0
-    /// Blobs checked so far.
+    /// Candidates taken so far (checked, or skipped as seen before).
     var checked = 0
 
     /// Whether another batch is wanted now.

@@ -181,6 +181,24 @@ struct IndexTableTests {
         fresh.stopPrecheck()
     }
 
+    @Test("background checks stop a bounded number of candidates ahead, even when the entries share one blob")
+    func precheckBudget() throws {
+        let store = try LocalStore(directory: dir.path)
+        let (digest, path) = try store.publish(bytes: Array("shared by all".utf8))
+        let stamp = BlobStamp(FileSystem.status(path)!)
+        let entry = ActionEntry(outputID: digest, size: 13, time: .now())
+        try store.append(
+            (0..<3000).map { IndexRecord(actionID: Self.action($0), entry: entry, lastUse: .now(), stamp: stamp) })
+        try store.compact()
+        let fresh = try LocalStore(directory: dir.path)
+        fresh.startPrecheck()
+        try waitWhile { fresh.isPrechecking }
+        fresh.stopPrecheck()
+        #expect(fresh.isPrechecked(digest))
+        let taken = fresh.state.withLock { $0.precheck.position }
+        #expect(taken <= Precheck.ahead + Precheck.batchSize, "read \(taken) of 3,000 candidates without a lookup")
+    }
+
     @Test("trim streams: entries whose blob is gone go, shared blobs count once, the table is rewritten")
     func streamingTrim() throws {
         let store = try LocalStore(directory: dir.path)
