@@ -37,14 +37,7 @@ cold_delay=${COLD_DELAY:-50}
 cold_timeout=${COLD_UPLOAD_TIMEOUT:-}
 selftest_bytes=${SELFTEST_BYTES:-$((2 << 30))}
 bash scripts/install-deps.sh >/dev/null
-if [ -n "${CACHEPROG:-}" ]; then
-    bin=$(realpath "$CACHEPROG")
-else
-    scratch=${CASBRIDGE_BENCH_SCRATCH:-.build}
-    swift build -c release --scratch-path "$scratch" --product cacheprog >/dev/null 2>&1 ||
-        swift build -c release --scratch-path "$scratch" --product cacheprog
-    bin=$PWD/$scratch/release/cacheprog
-fi
+select_cacheprog
 go=$PWD/.tools/gobin/go
 work=$(mktemp -d /tmp/casbridge-latency.XXXXXX)
 server_pid=

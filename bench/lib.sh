@@ -165,3 +165,16 @@ remove_work() {
     if [ -n "${GOTMPDIR:-}" ]; then rm -rf "$GOTMPDIR"; fi
     mark_deletion
 }
+
+# Sets bin to the cacheprog binary a benchmark runs: $CACHEPROG as it is, else a release build into the SwiftPM
+# scratch directory $CASBRIDGE_BENCH_SCRATCH (default .build), built now.
+select_cacheprog() {
+    if [ -n "${CACHEPROG:-}" ]; then
+        bin=$(realpath "$CACHEPROG")
+        return
+    fi
+    local scratch=${CASBRIDGE_BENCH_SCRATCH:-.build}
+    swift build -c release --scratch-path "$scratch" --product cacheprog >/dev/null 2>&1 ||
+        swift build -c release --scratch-path "$scratch" --product cacheprog
+    bin=$PWD/$scratch/release/cacheprog
+}

@@ -28,14 +28,7 @@ sizes=${2:-"0 100000 1000000 5000000"}
 starts=${STARTS:-15}
 baseline=${BASELINE:+$(realpath "$BASELINE")}
 bash scripts/install-deps.sh >/dev/null
-if [ -n "${CACHEPROG:-}" ]; then
-    bin=$(realpath "$CACHEPROG")
-else
-    scratch=${CASBRIDGE_BENCH_SCRATCH:-.build}
-    swift build -c release --scratch-path "$scratch" --product cacheprog >/dev/null 2>&1 ||
-        swift build -c release --scratch-path "$scratch" --product cacheprog
-    bin=$PWD/$scratch/release/cacheprog
-fi
+select_cacheprog
 go=$PWD/.tools/gobin/go
 work=$(mktemp -d /tmp/casbridge-scale.XXXXXX)
 trap remove_work EXIT
