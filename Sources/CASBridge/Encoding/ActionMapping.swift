@@ -2,9 +2,10 @@
 /// (`build.bazel.remote.execution.v2`), so that one entry is readable over the
 /// bazel-remote HTTP layout and over the REAPI gRPC protocol.
 ///
-/// The protobuf encoding is written by hand (no swift-protobuf dependency): fields in
-/// ascending number order, default values omitted — the deterministic encoding Go's and
-/// Python's protobuf libraries produce. Field numbers come from
+/// The protobuf encoding is written by hand (`ProtoWriter`, `ProtoReader`), so the core and
+/// the HTTP and S3 backends link no protobuf library: fields in ascending number order,
+/// default values omitted — the deterministic encoding Go's and Python's protobuf libraries
+/// produce. Field numbers come from
 /// `build/bazel/remote/execution/v2/remote_execution.proto`.
 public enum ActionMapping {
     /// The `Action.salt` that sets these synthetic actions apart from real ones.
