@@ -1,3 +1,4 @@
+import CASBridge
 internal import CCurl
 import Glibc
 

@@ -1,3 +1,5 @@
+import CASBridge
+
 extension HTTPCacheStore {
     struct ParsedURL {
         var scheme: String

@@ -1,3 +1,5 @@
+import CASBridge
+
 extension HTTPCacheStore {
     /// The content of the probe blob: compressible, 4 KiB, the same for every client, so
     /// probing never leaves more than this one blob behind.

@@ -1,3 +1,4 @@
+public import CASBridge
 import Glibc
 import Synchronization
 

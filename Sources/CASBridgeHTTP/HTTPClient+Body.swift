@@ -1,3 +1,5 @@
+public import CASBridge
+
 extension HTTPClient {
     /// What a request sends.
     public enum Body: Sendable {

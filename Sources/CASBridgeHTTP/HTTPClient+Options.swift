@@ -1,3 +1,5 @@
+public import CASBridge
+
 extension HTTPClient {
     /// Timeouts, retries and TLS settings of a client.
     public struct Options: Sendable {

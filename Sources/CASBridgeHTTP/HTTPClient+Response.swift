@@ -1,3 +1,5 @@
+public import CASBridge
+
 extension HTTPClient {
     /// A server's answer.
     public struct Response: Sendable {

@@ -1,3 +1,5 @@
+public import CASBridge
+
 extension PrometheusExposition {
     /// Sends `text` to a Pushgateway at `gateway` (`http(s)://host:port[/path]`) as job
     /// `cacheprog`: an HTTP PUT to `{gateway}/metrics/job/cacheprog`, replacing the group.

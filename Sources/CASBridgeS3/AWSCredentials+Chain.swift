@@ -1,3 +1,6 @@
+public import CASBridge
+public import CASBridgeHTTP
+
 extension AWSCredentials {
     /// Finds credentials the way the AWS SDKs do: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`
     /// and `AWS_SESSION_TOKEN` first, then the profile (`AWS_PROFILE`, default `default`) in the

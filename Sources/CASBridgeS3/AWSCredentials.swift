@@ -1,3 +1,6 @@
+public import CASBridge
+public import CASBridgeHTTP
+
 /// AWS credentials: an access key, its secret and an optional session token.
 ///
 /// Its description never shows the secret or the token.

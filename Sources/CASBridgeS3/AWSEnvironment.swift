@@ -1,3 +1,5 @@
+public import CASBridge
+public import CASBridgeHTTP
 import Glibc
 
 /// Where the AWS settings come from: environment variables and the home directory.

@@ -1,3 +1,5 @@
+public import CASBridge
+public import CASBridgeHTTP
 internal import COpenSSL
 
 /// HMAC-SHA256 over OpenSSL's libcrypto (the one-shot `HMAC`, not the deprecated context API).

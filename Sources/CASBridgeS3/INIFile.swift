@@ -1,3 +1,6 @@
+public import CASBridge
+public import CASBridgeHTTP
+
 /// The sections of an INI file such as `~/.aws/credentials`: `[name]` headers,
 /// `key = value` lines, `#` and `;` comments. Keys are lowercased; later keys win.
 public struct INIFile: Sendable, Equatable {

@@ -1,3 +1,5 @@
+public import CASBridge
+public import CASBridgeHTTP
 internal import CLibXML2
 
 /// The XML error document an S3 server returns with a failed request:

@@ -1,3 +1,6 @@
+public import CASBridge
+public import CASBridgeHTTP
+
 /// Where an S3 remote lives: parsed from
 /// `s3://bucket[/prefix][?region=…&endpoint=…&path_style=true&zstd=off]`
 /// and the AWS environment.

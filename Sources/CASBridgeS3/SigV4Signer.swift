@@ -1,3 +1,6 @@
+public import CASBridge
+public import CASBridgeHTTP
+
 /// AWS Signature Version 4 for requests signed in the `Authorization` header.
 ///
 /// The signer adds `x-amz-date`, `x-amz-security-token` (with temporary credentials) and

@@ -1,4 +1,5 @@
 import CASBridge
+import CASBridgeS3
 import CASBridgeTestSupport
 import Foundation
 import Testing

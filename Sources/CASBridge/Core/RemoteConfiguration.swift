@@ -1,5 +1,5 @@
-/// How to reach a remote store: its URL (the scheme picks the backend) and the settings
-/// every backend shares.
+/// How to reach a remote store: its URL (whose scheme the executable maps to a backend) and
+/// the settings every backend shares.
 public struct RemoteConfiguration: Sendable {
     /// The remote URL: `http(s)://host[:port][/prefix]`, `s3://bucket[/prefix][?…]`,
     /// or `grpc(s)://host:port[/instance]`.
@@ -40,5 +40,17 @@ public struct RemoteConfiguration: Sendable {
             out.append((name, value))
         }
         return out
+    }
+
+    /// The URL with any userinfo password replaced by `***`, for messages.
+    public var redactedURL: String {
+        guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else { return url }
+        let restStart = url.index(colon, offsetBy: 3)
+        let rest = url[restStart...]
+        let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return url }
+        let userinfo = rest[..<at]
+        let user = userinfo.split(separator: ":", maxSplits: 1).first ?? ""
+        return url[..<restStart] + user + ":***" + rest[at...]
     }
 }
