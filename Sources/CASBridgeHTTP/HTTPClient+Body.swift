@@ -1,4 +1,4 @@
-public import CASBridge
+import CASBridge
 
 extension HTTPClient {
     /// What a request sends.

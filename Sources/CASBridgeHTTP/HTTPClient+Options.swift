@@ -1,4 +1,4 @@
-public import CASBridge
+import CASBridge
 
 extension HTTPClient {
     /// Timeouts, retries and TLS settings of a client.

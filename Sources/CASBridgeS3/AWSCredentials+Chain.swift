@@ -1,5 +1,4 @@
-public import CASBridge
-public import CASBridgeHTTP
+import CASBridge
 
 extension AWSCredentials {
     /// Finds credentials the way the AWS SDKs do: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`

@@ -1,5 +1,4 @@
-public import CASBridge
-public import CASBridgeHTTP
+import CASBridge
 
 /// AWS credentials: an access key, its secret and an optional session token.
 ///

@@ -1,5 +1,4 @@
-public import CASBridge
-public import CASBridgeHTTP
+import CASBridge
 import Glibc
 
 /// Where the AWS settings come from: environment variables and the home directory.

@@ -1,5 +1,4 @@
-public import CASBridge
-public import CASBridgeHTTP
+import CASBridge
 internal import COpenSSL
 
 /// HMAC-SHA256 over OpenSSL's libcrypto (the one-shot `HMAC`, not the deprecated context API).

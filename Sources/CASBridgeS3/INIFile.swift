@@ -1,5 +1,4 @@
-public import CASBridge
-public import CASBridgeHTTP
+import CASBridge
 
 /// The sections of an INI file such as `~/.aws/credentials`: `[name]` headers,
 /// `key = value` lines, `#` and `;` comments. Keys are lowercased; later keys win.

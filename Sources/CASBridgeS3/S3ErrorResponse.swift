@@ -1,5 +1,4 @@
-public import CASBridge
-public import CASBridgeHTTP
+import CASBridge
 internal import CLibXML2
 
 /// The XML error document an S3 server returns with a failed request:

@@ -1,5 +1,4 @@
-public import CASBridge
-public import CASBridgeHTTP
+import CASBridge
 
 /// Where an S3 remote lives: parsed from
 /// `s3://bucket[/prefix][?region=…&endpoint=…&path_style=true&zstd=off]`

@@ -1,5 +1,5 @@
 public import CASBridge
-public import CASBridgeHTTP
+import CASBridgeHTTP
 import Glibc
 
 extension S3Store: CompressionReporting {}

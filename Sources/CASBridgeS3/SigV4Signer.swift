@@ -1,5 +1,4 @@
 public import CASBridge
-public import CASBridgeHTTP
 
 /// AWS Signature Version 4 for requests signed in the `Authorization` header.
 ///
