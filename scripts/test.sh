@@ -7,6 +7,14 @@ export CASBRIDGE_TEST_GO="$PWD/.tools/gobin/go"
 # Generated protobuf/gRPC code (Sources/*/Generated) is not ours to format.
 git ls-files Package.swift "Sources/*.swift" "Tests/*.swift" | grep -v /Generated/ | xargs swift format lint --strict
 swift build --build-tests
+# A package that depends on this one by path, as users' packages do: it builds only if no library product it uses
+# needs unsafeFlags. Same dependency versions as ours; its build directory lives in ours.
+if [ -f Package.resolved ]; then cp Package.resolved Tests/DependentPackage/Package.resolved; fi
+swift build --package-path Tests/DependentPackage --scratch-path .build/dependent-package
+dependent_store=$(mktemp -d)
+dependent_output=$(.build/dependent-package/debug/UsesCASBridge "$dependent_store/store")
+rm -rf "$dependent_store"
+[[ $dependent_output == "entries: 0,"* ]] || { echo "Tests/DependentPackage printed: $dependent_output" >&2; exit 1; }
 # In-process gRPC clients (and the zstd suite's in-process server) run on the Swift concurrency pool (two
 # threads here), which the tests that wait on go builds hold for minutes: the REAPI store and zstd suites run on
 # their own, after the rest.
