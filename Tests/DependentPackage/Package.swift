@@ -1,13 +1,24 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// A package that depends on CASBridge by path, as a user's package would by URL: it builds only
-// if no library product it uses carries `unsafeFlags`. Built by scripts/test.sh.
+// A package that depends on CASBridge as a user's package does: by URL and version. SwiftPM
+// refuses such a dependency if a library product it uses carries `unsafeFlags` (it accepts them
+// from path, branch and revision dependencies, so those would prove nothing). scripts/test.sh
+// tags the working tree in a scratch repository and passes its URL and version; without them
+// (an editor opening this package) the checkout it lives in is used by path.
+let environment = Context.environment
+let casbridge: Package.Dependency
+if let url = environment["CASBRIDGE_DEPENDENT_URL"],
+    let version = environment["CASBRIDGE_DEPENDENT_VERSION"].flatMap({ Version($0) })
+{
+    casbridge = .package(url: url, exact: version)
+} else {
+    casbridge = .package(name: "CASBridge", path: "../..")
+}
+
 let package = Package(
     name: "DependentPackage",
-    dependencies: [
-        .package(name: "CASBridge", path: "../..")
-    ],
+    dependencies: [casbridge],
     targets: [
         .executableTarget(
             name: "UsesCASBridge",
