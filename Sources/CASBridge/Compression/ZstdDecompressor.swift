@@ -7,7 +7,7 @@ import Synchronization
 /// Used by one transfer at a time. Decompressors are pooled (`take()`, `recycle()`): a
 /// decompression context keeps its window buffer (up to the frame's window, a few MiB), and
 /// allocating and first touching a new one for every download costs more than decoding.
-public final class ZstdDecompressor: @unchecked Sendable {
+package final class ZstdDecompressor: @unchecked Sendable {
     /// The most idle decompressors kept for reuse.
     static let poolLimit = 16
     private static let pool = Mutex<[ZstdDecompressor]>([])
@@ -16,7 +16,7 @@ public final class ZstdDecompressor: @unchecked Sendable {
     private let output: UnsafeMutableRawPointer
     private let outCapacity: Int
     /// Whether the input so far ends at a frame boundary.
-    public private(set) var finished = true
+    package private(set) var finished = true
 
     init() {
         context = ZSTD_createDCtx()
@@ -30,7 +30,7 @@ public final class ZstdDecompressor: @unchecked Sendable {
     }
 
     /// A decompressor at the start of a stream: an idle one from the pool, or a new one.
-    public static func take() -> ZstdDecompressor {
+    package static func take() -> ZstdDecompressor {
         if let reused = pool.withLock({ $0.popLast() }) {
             ZSTD_DCtx_reset(reused.context, ZSTD_reset_session_only)
             reused.finished = true
@@ -40,14 +40,14 @@ public final class ZstdDecompressor: @unchecked Sendable {
     }
 
     /// Returns the decompressor to the pool; the caller no longer uses it.
-    public func recycle() {
+    package func recycle() {
         Self.pool.withLock { idle in
             if idle.count < Self.poolLimit { idle.append(self) }
         }
     }
 
     /// Decompresses `chunk`, passing every decompressed piece to `sink`.
-    public func feed(_ chunk: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func feed(_ chunk: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard chunk.count > 0 else { return }
         var inb = ZSTD_inBuffer(src: chunk.baseAddress, size: chunk.count, pos: 0)
         while true {

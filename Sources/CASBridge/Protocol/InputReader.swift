@@ -1,20 +1,20 @@
 import Glibc
 
 /// A buffered reader of the go command's requests on a file descriptor.
-public final class InputReader {
+package final class InputReader {
     private let fd: Int32
     private var buffer: UnsafeMutableRawBufferPointer
     private var start = 0
     private var end = 0
     private var atEOF = false
     /// Called just before the reader blocks waiting for more input.
-    public var willBlock: () -> Void = {}
+    package var willBlock: () -> Void = {}
 
     /// The longest request line accepted.
-    public static let maxLineLength = 1 << 20
+    package static let maxLineLength = 1 << 20
 
     /// Creates a reader over `fd`.
-    public init(fd: Int32, capacity: Int = 1 << 18) {
+    package init(fd: Int32, capacity: Int = 1 << 18) {
         self.fd = fd
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
     }
@@ -59,7 +59,7 @@ public final class InputReader {
 
     /// Calls `body` with the next line (without its newline). Returns false at end of
     /// input. A final line without a newline is still delivered.
-    public func nextLine<R>(_ body: (UnsafeRawBufferPointer) throws(CASError) -> R) throws(CASError) -> R? {
+    package func nextLine<R>(_ body: (UnsafeRawBufferPointer) throws(CASError) -> R) throws(CASError) -> R? {
         var scanFrom = start
         while true {
             let available = UnsafeRawBufferPointer(rebasing: buffer[scanFrom..<end])
@@ -85,7 +85,7 @@ public final class InputReader {
     }
 
     /// The outcome of reading a put's body line.
-    public enum BodyOutcome: Equatable, Sendable {
+    package enum BodyOutcome: Equatable, Sendable {
         /// The body decoded; `bytes` bytes were passed on.
         case decoded(bytes: Int64)
         /// The line was not valid base64; the rest of the line was skipped.
@@ -95,7 +95,7 @@ public final class InputReader {
     /// Reads a body line, `"<base64>"`, skipping blank lines before it, and passes the
     /// decoded bytes to `sink` chunk by chunk: the body is never held whole in memory.
     /// Throws if the input ends or the line does not start with a quote.
-    public func readBody(_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> BodyOutcome {
+    package func readBody(_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> BodyOutcome {
         while true {
             while start < end, buffer[start] == 0x0A || buffer[start] == 0x0D || buffer[start] == 0x20 {
                 start += 1

@@ -1,9 +1,9 @@
 /// Decodes one JSON request line as the go command writes it. Unknown fields are
 /// skipped; a line that is not a JSON object of the expected field types is rejected
 /// with a message naming what was wrong.
-public enum RequestDecoder {
+package enum RequestDecoder {
     /// Decodes `line` (without its newline).
-    public static func decode(_ line: UnsafeRawBufferPointer) throws(CASError) -> ProgRequest {
+    package static func decode(_ line: UnsafeRawBufferPointer) throws(CASError) -> ProgRequest {
         var s = Scanner(bytes: line)
         var request = ProgRequest(id: 0, command: .other(""))
         var sawID = false

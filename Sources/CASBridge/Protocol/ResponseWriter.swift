@@ -3,7 +3,7 @@ import Synchronization
 
 /// The one writer of the helper's stdout: responses are queued whole and written as
 /// whole lines, never interleaved, by whichever thread flushes.
-public final class ResponseWriter: Sendable {
+package final class ResponseWriter: Sendable {
     private struct Pending: ~Copyable {
         var buffer: [UInt8] = []
         var failed = false
@@ -13,17 +13,17 @@ public final class ResponseWriter: Sendable {
     private let pending = Mutex(Pending())
 
     /// Creates a writer over `fd`.
-    public init(fd: Int32) {
+    package init(fd: Int32) {
         self.fd = fd
     }
 
     /// Queues a response; it is written at the next `flush`.
-    public func enqueue(_ response: ProgResponse) {
+    package func enqueue(_ response: ProgResponse) {
         pending.withLock { response.encode(into: &$0.buffer) }
     }
 
     /// Queues a response and writes everything queued.
-    public func send(_ response: ProgResponse) {
+    package func send(_ response: ProgResponse) {
         pending.withLock { p in
             response.encode(into: &p.buffer)
             write(&p)
@@ -31,12 +31,12 @@ public final class ResponseWriter: Sendable {
     }
 
     /// Writes everything queued.
-    public func flush() {
+    package func flush() {
         pending.withLock { write(&$0) }
     }
 
     /// Whether a write to stdout has failed (the go command went away).
-    public var failed: Bool { pending.withLock { $0.failed } }
+    package var failed: Bool { pending.withLock { $0.failed } }
 
     private func write(_ p: inout Pending) {
         guard !p.buffer.isEmpty else { return }

@@ -2,7 +2,7 @@ import Dispatch
 
 /// Runs `operation` on the concurrency pool and blocks the calling thread until it
 /// finishes. For the synchronous request loop only; never call it from a task.
-public func waitForTask<T: Sendable>(_ operation: @escaping @Sendable () async -> T) -> T {
+package func waitForTask<T: Sendable>(_ operation: @escaping @Sendable () async -> T) -> T {
     let semaphore = DispatchSemaphore(value: 0)
     let box = ResultBox<T>()
     Task.detached {
@@ -15,7 +15,7 @@ public func waitForTask<T: Sendable>(_ operation: @escaping @Sendable () async -
 
 /// Runs blocking `work` (compression, hashing, file I/O) on a Dispatch thread and awaits
 /// its result, so that it does not hold one of the concurrency pool's threads.
-public func runOffPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+package func runOffPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             continuation.resume(with: Result { try work() })
