@@ -35,7 +35,7 @@ extension HTTPCacheStore {
         var authority = rest[..<hostEnd]
         var credentials: String? = nil
         if let at = authority.lastIndex(of: "@") {
-            guard let decoded = percentDecode(authority[..<at]) else {
+            guard let decoded = PercentEncoding.decode(authority[..<at]) else {
                 throw CASError(
                     .invalidConfiguration, "remote URL '\(redacted)': malformed percent-encoding in the userinfo")
             }
@@ -49,21 +49,5 @@ extension HTTPCacheStore {
         while prefix.hasSuffix("/") { prefix.removeLast() }
         return ParsedURL(
             scheme: scheme, base: "\(scheme)://\(authority)\(prefix)", credentials: credentials, zstd: zstd)
-    }
-
-    static func percentDecode(_ text: Substring) -> String? {
-        var out: [UInt8] = []
-        var bytes = Array(text.utf8)[...]
-        while let b = bytes.popFirst() {
-            if b == UInt8(ascii: "%") {
-                guard bytes.count >= 2, let hi = Digest.hexValue(bytes.popFirst()!),
-                    let lo = Digest.hexValue(bytes.popFirst()!)
-                else { return nil }
-                out.append(hi << 4 | lo)
-            } else {
-                out.append(b)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -56,8 +56,12 @@ public struct S3Location: Sendable, Equatable {
         var pathStyleParam: Bool? = nil
         for pair in queryText.split(separator: "&") where !pair.isEmpty {
             let eq = pair.firstIndex(of: "=") ?? pair.endIndex
-            let name = Self.percentDecode(pair[..<eq])
-            let value = eq < pair.endIndex ? Self.percentDecode(pair[pair.index(after: eq)...]) : ""
+            let valueText = eq < pair.endIndex ? pair[pair.index(after: eq)...] : ""
+            guard let name = PercentEncoding.decode(pair[..<eq], plusAsSpace: true),
+                let value = PercentEncoding.decode(valueText, plusAsSpace: true)
+            else {
+                throw CASError(.invalidConfiguration, "remote URL '\(url)': malformed percent-encoding in '\(pair)'")
+            }
             switch name {
             case "region": regionParam = value
             case "endpoint": endpointParam = value
@@ -163,24 +167,5 @@ public struct S3Location: Sendable, Equatable {
     /// The remote's name for messages: `s3://bucket/prefix`.
     public var displayName: String {
         prefix.isEmpty ? "s3://\(bucket)" : "s3://\(bucket)/\(prefix)"
-    }
-
-    static func percentDecode(_ text: Substring) -> String {
-        var out: [UInt8] = []
-        var bytes = Array(text.utf8)[...]
-        while let b = bytes.popFirst() {
-            if b == UInt8(ascii: "%"), bytes.count >= 2,
-                let h = Digest.hexValue(bytes[bytes.startIndex]),
-                let l = Digest.hexValue(bytes[bytes.startIndex + 1])
-            {
-                out.append(h << 4 | l)
-                bytes = bytes.dropFirst(2)
-            } else if b == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
-            } else {
-                out.append(b)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
