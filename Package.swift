@@ -12,6 +12,9 @@ let package = Package(
     products: [
         .executable(name: "cacheprog", targets: ["cacheprog"]),
         .library(name: "CASBridge", targets: ["CASBridge"]),
+        .library(name: "CASBridgeHTTP", targets: ["CASBridgeHTTP"]),
+        .library(name: "CASBridgeS3", targets: ["CASBridgeS3"]),
+        .library(name: "CASBridgeREAPI", targets: ["CASBridgeREAPI"]),
         .library(name: "GoModSandbox", targets: ["GoModSandbox"]),
     ],
     dependencies: [
@@ -42,22 +45,31 @@ let package = Package(
         ),
         // glibc's <malloc.h> (mallopt): part of libc, nothing to install or link.
         .systemLibrary(name: "CMalloc"),
-        .systemLibrary(
-            name: "CLibXML2",
-            providers: [.apt(["libxml2-dev"])]
-        ),
+        // Declares the few libxml2 types it uses itself (see its shim.h): no headers, no link.
+        .systemLibrary(name: "CLibXML2"),
+        // The core: store contracts, the helper protocol, the local store, the remote tier,
+        // compression, hashing and metrics. Links no network or XML library.
         .target(
             name: "CASBridge",
             dependencies: [
                 "COpenSSL",
-                "CCurl",
                 "CZstd",
-                "CLibXML2",
                 "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            // libxml2's headers live in their own directory (`pkg-config --cflags libxml-2.0`).
-            swiftSettings: swiftSettings + [.unsafeFlags(["-Xcc", "-I/usr/include/libxml2"])]
+            swiftSettings: swiftSettings
+        ),
+        // The bazel-remote HTTP backend and the HTTP client (libcurl) it and S3 share.
+        .target(
+            name: "CASBridgeHTTP",
+            dependencies: ["CASBridge", "CCurl"],
+            swiftSettings: swiftSettings
+        ),
+        // The S3 backend: SigV4 signing, AWS credentials, error documents (libxml2).
+        .target(
+            name: "CASBridgeS3",
+            dependencies: ["CASBridge", "CASBridgeHTTP", "CLibXML2", "COpenSSL"],
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "CASBridgeTestSupport",
@@ -69,6 +81,8 @@ let package = Package(
             name: "CASBridgeTests",
             dependencies: [
                 "CASBridge",
+                "CASBridgeHTTP",
+                "CASBridgeS3",
                 "CASBridgeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -114,6 +128,8 @@ let package = Package(
             name: "cacheprog",
             dependencies: [
                 "CASBridge",
+                "CASBridgeHTTP",
+                "CASBridgeS3",
                 "CASBridgeREAPI",
                 "GoModSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -132,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "cacheprogTests",
-            dependencies: ["CASBridge", "CASBridgeTestSupport"],
+            dependencies: ["CASBridge", "CASBridgeHTTP", "CASBridgeS3", "CASBridgeTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

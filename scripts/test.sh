@@ -7,6 +7,22 @@ export CASBRIDGE_TEST_GO="$PWD/.tools/gobin/go"
 # Generated protobuf/gRPC code (Sources/*/Generated) is not ours to format.
 git ls-files Package.swift "Sources/*.swift" "Tests/*.swift" | grep -v /Generated/ | xargs swift format lint --strict
 swift build --build-tests
+# A package that depends on this one by URL and version, as users' packages do: it builds only if no library product
+# it uses needs unsafeFlags. The working tree's tracked files are tagged in a scratch repository (nothing in ours
+# changes); dependencies other than this one at our pinned versions.
+dependent_repo=$PWD/.build/dependent-package-repo/CASBridge.git
+rm -rf "$dependent_repo"
+git init -q --bare "$dependent_repo"
+dependent_rev=$(git stash create)
+dependent_rev=${dependent_rev:-$(git rev-parse HEAD)}
+git push -q "$dependent_repo" "$dependent_rev:refs/tags/1.0.0-g$dependent_rev"
+if [ -f Package.resolved ]; then cp Package.resolved Tests/DependentPackage/Package.resolved; fi
+CASBRIDGE_DEPENDENT_URL="file://$dependent_repo" CASBRIDGE_DEPENDENT_VERSION="1.0.0-g$dependent_rev" \
+    swift build --package-path Tests/DependentPackage --scratch-path .build/dependent-package
+dependent_store=$(mktemp -d)
+dependent_output=$(.build/dependent-package/debug/UsesCASBridge "$dependent_store/store")
+rm -rf "$dependent_store"
+[[ $dependent_output == "entries: 0,"* ]] || { echo "Tests/DependentPackage printed: $dependent_output" >&2; exit 1; }
 # In-process gRPC clients (and the zstd suite's in-process server) run on the Swift concurrency pool (two
 # threads here), which the tests that wait on go builds hold for minutes: the REAPI store and zstd suites run on
 # their own, after the rest.

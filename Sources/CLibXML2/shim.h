@@ -1,15 +1,47 @@
 #pragma once
-#include <libxml/xmlversion.h>
-// Debian builds libxml2 with ICU, whose headers clash with Foundation's own copy of ICU in
-// any module that imports both. Nothing here needs libxml2's ICU declarations.
-#undef LIBXML_ICU_ENABLED
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <dlfcn.h>
 #include <pthread.h>
 
 // libxml2 (and ICU behind it) is opened on first use instead of being linked: linking it adds
 // milliseconds to every start of the helper, while only S3 error documents need it.
+//
+// The few declarations used are written here rather than included from <libxml/...>, whose
+// headers live in their own directory (`pkg-config --cflags libxml-2.0`): a library target
+// cannot add that include path without `unsafeFlags`, and `pkgConfig` would also link libxml2.
+// They are libxml2's stable ABI (libxml2.so.2): the parser options, the node types, and the
+// leading fields of `struct _xmlNode` (only read, never allocated here).
+
+typedef unsigned char xmlChar;
+typedef struct _xmlDoc xmlDoc;
+typedef xmlDoc *xmlDocPtr;
+
+typedef enum {
+    XML_ELEMENT_NODE = 1,
+    XML_TEXT_NODE = 3,
+    XML_CDATA_SECTION_NODE = 4,
+} xmlElementType;
+
+typedef enum {
+    XML_PARSE_NOERROR = 1 << 5,
+    XML_PARSE_NOWARNING = 1 << 6,
+    XML_PARSE_NOBLANKS = 1 << 8,
+    XML_PARSE_NONET = 1 << 11,
+} xmlParserOption;
+
+typedef struct _xmlNode {
+    void *_private;
+    xmlElementType type;
+    const xmlChar *name;
+    struct _xmlNode *children;
+    struct _xmlNode *last;
+    struct _xmlNode *parent;
+    struct _xmlNode *next;
+    struct _xmlNode *prev;
+    struct _xmlDoc *doc;
+    void *ns;
+    xmlChar *content;
+} xmlNode;
+typedef xmlNode *xmlNodePtr;
 
 struct casb_xml_api {
     xmlDocPtr (*read_memory)(const char *, int, const char *, const char *, int);

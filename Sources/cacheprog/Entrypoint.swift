@@ -1,4 +1,3 @@
-import CASBridgeREAPI
 import Logging
 
 @main
@@ -8,8 +7,6 @@ struct Entrypoint {
             _ = label
             return StderrLogHandler()
         }
-        // grpc:// and grpcs:// remotes (the REAPI backend lives in its own library).
-        REAPIBackend.register()
         // The go command starts the helper for every invocation: its plain command line skips the
         // argument parser's start-up cost. Everything else (help, subcommands, errors) goes through it.
         if let settings = ServeSettings(commandLine: CommandLine.arguments.dropFirst()) {

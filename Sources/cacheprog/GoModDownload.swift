@@ -29,7 +29,8 @@ struct GoModDownload: ParsableCommand {
         do {
             directories = try ModuleDiscovery.moduleDirectories(target)
         } catch {
-            throw ValidationError("\(error)")
+            // A directory without a go.mod is not a mistake in the command line: no usage text.
+            throw CommandError("\(error)")
         }
         if target.hasSuffix("...") {
             let base = String(target.dropLast(3))

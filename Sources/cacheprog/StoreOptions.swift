@@ -20,11 +20,15 @@ struct StoreOptions: ParsableArguments {
         dir ?? EnvironmentVariable.dir.value ?? LocalStore.defaultDirectory
     }
 
+    /// Opens the store at `directory`; a failure is a `CommandError` naming the directory once.
     static func openStore(at directory: String) throws -> LocalStore {
         do {
             return try LocalStore(directory: directory)
+        } catch let error as CASError {
+            // The store's own errors already name its directory.
+            throw CommandError("\(error)")
         } catch {
-            throw ValidationError("cannot open the local store at \(directory): \(error)")
+            throw CommandError("cannot open the local store at \(directory): \(error)")
         }
     }
 }

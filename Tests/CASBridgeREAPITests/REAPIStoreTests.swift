@@ -68,15 +68,6 @@ struct REAPIStoreTests {
         await #expect(throws: CASError.self) { try await plainStore.entry(for: probe) }
     }
 
-    @Test("the backend is registered for grpc:// and grpcs:// and named grpc")
-    func registration() throws {
-        REAPIBackend.register()
-        let store = try RemoteConfiguration(url: server.url).makeStore()
-        #expect(store.name == "grpc")
-        #expect(store is REAPIStore)
-        #expect(RemoteBackends.factory(for: "grpcs") != nil)
-    }
-
     @Test("blobs above the batch limit go through ByteStream, both ways")
     func largeBlobs() async throws {
         let store = try makeStore()

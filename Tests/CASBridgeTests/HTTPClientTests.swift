@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import CASBridge
+@testable import CASBridgeHTTP
 
 /// HTTPClient edge cases against a tiny Python HTTP/1.1 server (keep-alive, flaky and
 /// hanging endpoints) and a port nothing listens on.

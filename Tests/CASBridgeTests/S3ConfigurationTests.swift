@@ -1,4 +1,5 @@
 import CASBridge
+import CASBridgeS3
 import CASBridgeTestSupport
 import Foundation
 import Testing
@@ -189,7 +190,8 @@ struct S3ConfigurationTests {
         "malformed s3 URLs are rejected with the reason",
         arguments: [
             "s3://", "s3:///prefix", "s3://b?colour=blue", "s3://b?path_style=maybe", "s3://b?endpoint=ftp://x",
-            "s3://b?endpoint=http://h:99999", "s3://bad%bucket", "s3://b?zstd=auto",
+            "s3://b?endpoint=http://h:99999", "s3://bad%bucket", "s3://b?zstd=auto", "s3://b?region=eu%2",
+            "s3://b?region=%zz",
         ])
     func malformed(_ url: String) {
         #expect(throws: CASError.self) {

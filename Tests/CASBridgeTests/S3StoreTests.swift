@@ -3,6 +3,8 @@ import Foundation
 import Testing
 
 @testable import CASBridge
+@testable import CASBridgeHTTP
+@testable import CASBridgeS3
 
 /// Stores over real S3 servers started on 127.0.0.1 for one test.
 enum S3Fixtures {
@@ -206,18 +208,5 @@ struct S3StoreTests {
             #expect(error.message.contains("NoSuchBucket"), "\(error.message)")
             #expect(error.message.contains("no-such-bucket-here"))
         }
-    }
-
-    @Test("the s3 scheme is registered: RemoteConfiguration.makeStore builds an S3Store")
-    func registered() throws {
-        setenv("AWS_ACCESS_KEY_ID", "AKIDREG", 1)
-        setenv("AWS_SECRET_ACCESS_KEY", "secret", 1)
-        defer {
-            unsetenv("AWS_ACCESS_KEY_ID")
-            unsetenv("AWS_SECRET_ACCESS_KEY")
-        }
-        let store = try RemoteConfiguration(url: "s3://bucket/prefix?endpoint=http://127.0.0.1:1").makeStore()
-        #expect(store.name == "s3")
-        #expect((store as? S3Store)?.location.prefix == "prefix")
     }
 }

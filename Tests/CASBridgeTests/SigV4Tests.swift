@@ -1,4 +1,5 @@
 import CASBridge
+import CASBridgeS3
 import Testing
 
 /// AWS Signature Version 4 against AWS's published vectors.

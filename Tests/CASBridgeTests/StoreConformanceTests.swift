@@ -1,4 +1,5 @@
 import CASBridge
+import CASBridgeHTTP
 import CASBridgeTestSupport
 import Foundation
 import Testing
@@ -57,7 +58,8 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             return StoreFixture(store: store, keepAlive: [server])
         case .http:
             let nginx = try NginxServer()
-            return StoreFixture(store: try RemoteConfiguration(url: nginx.url).makeStore(), keepAlive: [nginx])
+            let store = try HTTPCacheStore(configuration: RemoteConfiguration(url: nginx.url))
+            return StoreFixture(store: store, keepAlive: [nginx])
         }
     }
 }

@@ -1,4 +1,6 @@
 import CASBridge
+import CASBridgeHTTP
+import CASBridgeS3
 import CASBridgeTestSupport
 import Foundation
 import Testing

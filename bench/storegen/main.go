@@ -2,7 +2,7 @@
 // own on-disk format, for the store-size benchmark (bench/store-scale.sh): entries whose
 // ActionIDs are random, so that no go build ever looks them up, i.e. pure extra store size.
 //
-// It appends N records of 128 bytes to DIR/v1/index (see Sources/CASBridge/IndexRecord.swift)
+// It appends N records of 128 bytes to DIR/v1/index (see Sources/CASBridge/LocalStore/Index/IndexRecord.swift)
 // and writes the blobs they name under DIR/v1/blobs/xx/<sha256 hex> (mode 0444, through a
 // temporary file in the same directory and a rename, like the helper). K of the entries get a
 // distinct small blob each (100-2000 random bytes); the other N-K all name one shared blob.
