@@ -173,7 +173,8 @@ expect "install refuses a file that is not a .deb" '! "$ci" install "$work/bogus
 
 # ---------------------------------------------------------------- nginx, the remote (bazel-remote layout)
 ng=$work/nginx
-mkdir -p "$ng"/{root/ac,root/cas,client_body,proxy,fastcgi,uwsgi,scgi}
+mkdir -p "$ng"/{root/ac,root/cas,files,client_body,proxy,fastcgi,uwsgi,scgi}
+cp "$deb" "$ng/files/"
 port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$ng/nginx.conf" <<EOF
 daemon off;
@@ -191,6 +192,9 @@ http {
     scgi_temp_path $ng/scgi;
     server {
         listen 127.0.0.1:$port;
+        location /files/ {
+            root $ng;
+        }
         location ~ "^/(ac|cas)/[0-9a-f]{64}\$" {
             dav_methods PUT;
             create_full_put_path on;
@@ -208,6 +212,7 @@ for _ in $(seq 200); do
     sleep 0.05
 done
 remote_url="http://ci:$secret@127.0.0.1:$port"
+deb_url="http://ci:$secret@127.0.0.1:$port/files/$(basename "$deb")"
 stored() { find "$ng/root" -type f | wc -l; }
 
 # A GitHub job: the action (install and setup), workflow steps, the action's summary step.
@@ -286,9 +291,13 @@ cat "$work/main/summary.md"
 before=$(stored)
 status=0
 github_job fork pull_request refs/pull/7/merge \
-    "{\"remote\": \"$remote_url\", \"remote-mode\": \"readwrite\", \"dir\": \"$work/fork/store\"}" "$build" || status=$?
+    "{\"deb\": \"$deb_url\", \"remote\": \"$remote_url\", \"remote-mode\": \"readwrite\", \"dir\": \"$work/fork/store\"}" \
+    "$build" || status=$?
 stats=$work/fork/runner/casbridge-stats
 expect "fork job succeeded" '[[ $status -eq 0 ]] || { cat "$work/fork/log"; false; }'
+expect "fork: the action installed the .deb from a URL, shown redacted" \
+    'grep -q "casbridge-ci: downloading http://\*\*\*@127.0.0.1:$port/files/" "$work/fork/log" && grep -q "casbridge-ci: dpkg -i .*/cacheprog.deb" "$work/fork/log"'
+expect "fork: no secret in the job's log" '! printed "$work/fork/log" "$work/fork/summary.md" | grep -q -e "$secret"'
 expect "fork: the remote answered" '[[ $(run_field "$stats" 1 "r[\"remoteHits\"] > 0") == True ]]'
 expect "fork: no upload attempted" '[[ $(run_field "$stats" 1 "r[\"remote\"][\"uploads\"] + r[\"remote\"][\"uploadsDropped\"] == 0") == True ]]'
 expect "fork: the remote holds the same files as before" '[[ $(stored) -eq $before ]]'
@@ -304,7 +313,7 @@ open(sys.argv[2], "w").write("\n".join(job["before_script"]) + "\n")
 open(sys.argv[3], "w").write("\n".join(job["after_script"]) + "\n")' "$template" "$gl/before.sh" "$gl/after.sh"
 gitlab_env=(PATH="$(dirname "$go"):/usr/sbin:/usr/bin:/sbin:/bin" HOME="$gl" TMPDIR="$gl" GITLAB_CI=true CI_JOB_ID=4242
     CI_PROJECT_PATH=group/app CI_JOB_NAME=build CI_COMMIT_BRANCH=main CI_COMMIT_REF_NAME=main CI_DEFAULT_BRANCH=main
-    CASBRIDGE_DEB="$deb" CASBRIDGE_REMOTE="$remote_url" CASBRIDGE_DIR="$gl/store" GOPROXY=off GOFLAGS=
+    CASBRIDGE_DEB="${deb_url/ci:$secret@/}" CASBRIDGE_REMOTE="$remote_url" CASBRIDGE_DIR="$gl/store" GOPROXY=off GOFLAGS=
     GOTOOLCHAIN=local GOCACHE="$gl/gocache" GOPATH="$gl/gopath")
 status=0
 {
@@ -316,7 +325,8 @@ env -i "${gitlab_env[@]}" bash -eo pipefail "$gl/job.sh" >"$gl/log" 2>&1 || stat
 expect "GitLab job succeeded" '[[ $status -eq 0 ]] || { cat "$gl/log"; false; }'
 env -i "${gitlab_env[@]}" bash -eo pipefail "$gl/after.sh" >"$gl/summary.txt" 2>&1 || status=$?
 stats=$gl/casbridge-stats-4242
-expect "GitLab: the template bootstrapped casbridge-ci from the .deb and installed it" 'grep -q "casbridge-ci: dpkg -i $deb" "$gl/log"'
+expect "GitLab: the template downloaded the .deb, took casbridge-ci out of it, which installed it" \
+    'grep -q "casbridge-ci: dpkg -i $gl/casbridge-cacheprog.deb" "$gl/log"'
 expect "GitLab: every get a hit, from the remote" \
     '[[ $(run_field "$stats" 1 "r[\"gets\"] > 0 and r[\"hits\"] == r[\"gets\"] and r[\"remoteHits\"] > 0") == True ]]'
 expect "GitLab: after_script printed the text summary" \
