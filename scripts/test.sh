@@ -28,3 +28,6 @@ rm -rf "$dependent_store"
 # their own, after the rest.
 swift test --skip-build --skip 'REAPIStoreTests|REAPICompressionTests'
 swift test --skip-build --filter 'REAPIStoreTests|REAPICompressionTests'
+# rules/ci: casbridge-ci under simulated GitHub Actions and GitLab CI, and the .deb (built from the debug binary
+# just built: a release build would add about ten minutes) installed with dpkg, used for go builds, removed.
+bash rules/ci/tests/run.sh .build/debug/cacheprog

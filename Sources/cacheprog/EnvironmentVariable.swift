@@ -9,6 +9,8 @@ enum EnvironmentVariable: String, CaseIterable {
     case verbose = "CASBRIDGE_VERBOSE"
     /// Where to write the run's statistics as JSON (`--stats-file`).
     case statsFile = "CASBRIDGE_STATS_FILE"
+    /// A directory that gets one JSON file per run with the run's statistics (`--stats-dir`).
+    case statsDir = "CASBRIDGE_STATS_DIR"
     /// The remote store URL (`--remote`).
     case remote = "CASBRIDGE_REMOTE"
     /// `readwrite` or `readonly` (`--remote-mode`).

@@ -53,6 +53,13 @@ struct Serve: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
+            "Add a JSON file with the run's statistics to this directory at close, one per run (env CASBRIDGE_STATS_DIR).",
+            valueName: "dir"))
+    var statsDir: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
             "Write the run's metrics in the Prometheus text format to this file at close (env CASBRIDGE_METRICS_FILE).",
             valueName: "path"))
     var metricsFile: String?
@@ -88,7 +95,8 @@ struct Serve: ParsableCommand {
     var settings: ServeSettings {
         ServeSettings(
             dir: store.dir, remote: remote, remoteMode: remoteMode, uploadTimeout: uploadTimeout, insecure: insecure,
-            verbose: verbose, statsFile: statsFile, metricsFile: metricsFile, metricsPush: metricsPush,
+            verbose: verbose, statsFile: statsFile, statsDir: statsDir, metricsFile: metricsFile,
+            metricsPush: metricsPush,
             maxSize: maxSize, maxAge: maxAge, trimInterval: trimInterval, manifest: manifest)
     }
 

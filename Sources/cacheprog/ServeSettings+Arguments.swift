@@ -38,6 +38,7 @@ extension ServeSettings {
             case "--remote-mode": remoteMode = value
             case "--upload-timeout": uploadTimeout = value
             case "--stats-file": statsFile = value
+            case "--stats-dir": statsDir = value
             case "--metrics-file": metricsFile = value
             case "--metrics-push": metricsPush = value
             case "--max-size": maxSize = value

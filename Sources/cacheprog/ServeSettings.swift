@@ -14,6 +14,7 @@ struct ServeSettings: Equatable {
     var insecure = false
     var verbose = false
     var statsFile: String?
+    var statsDir: String?
     var metricsFile: String?
     var metricsPush: String?
     var maxSize: String?
@@ -49,34 +50,21 @@ struct ServeSettings: Equatable {
         let remoteTier = try makeRemote(statistics: statistics, logger: logger)
         let server = HelperServer(
             local: local, remote: remoteTier, statistics: statistics, options: options, logger: logger)
-        let outcome = server.run()
-
-        if let reporting = remoteTier?.store as? any CompressionReporting {
-            let compression = reporting.compressionStatistics
-            statistics.update { $0.remoteCompression = compression }
+        // Everything the run reports is written before close is answered: a go command whose process
+        // group ends with it must still find it.
+        var reported: RunRecord?
+        server.willAnswerClose = {
+            reported = report(statistics, remote: remoteTier, local: local, logger: logger)
         }
-        var record = RunRecord(
-            statistics.snapshot, elapsedSeconds: statistics.elapsedSeconds, cpuSeconds: ProcessCPU.seconds(),
-            remoteName: remoteTier?.store.name)
-        record.peakRSSKiB = ProcessMemory.peakResidentKiB()
+        let outcome = server.run()
         if case .malformed(let message) = outcome {
             logger.critical("cacheprog: \(message)")
             throw ExitCode(2)
         }
+        let record = reported ?? report(statistics, remote: remoteTier, local: local, logger: logger)
         // The go command waits only for stdout to close: housekeeping happens after.
         close(1)
-        if verbose { logger.info("\(record.summaryLine)") }
-        if let path = statsFile ?? EnvironmentVariable.statsFile.value {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            do {
-                try FileSystem.writeFileAtomically(path, Array(try encoder.encode(record)) + [0x0A])
-            } catch {
-                logger.error("cannot write the stats file \(path): \(error)")
-            }
-        }
-        writeMetrics(record, logger: logger)
-        local.appendRun(record)
+        pushMetrics(record, logger: logger)
         if interval > 0, case .closed = outcome,
             let report = local.trimIfDue(interval: interval, policy: policy)
         {
@@ -118,32 +106,6 @@ struct ServeSettings: Equatable {
                 manifestName: manifestName == "off" ? nil : manifestName)
         } catch {
             throw ValidationError("--remote: \(error)")
-        }
-    }
-
-    /// Writes the Prometheus exposition to `--metrics-file` and pushes it to `--metrics-push`.
-    func writeMetrics(_ record: RunRecord, logger: Logger) {
-        let file = metricsFile ?? EnvironmentVariable.metricsFile.value
-        let gateway = metricsPush ?? EnvironmentVariable.metricsPush.value
-        guard file != nil || gateway != nil else { return }
-        let text = PrometheusExposition.text(record)
-        if let file {
-            do {
-                try FileSystem.writeFileAtomically(file, Array(text.utf8))
-            } catch {
-                logger.error("cannot write the metrics file \(file): \(error)")
-            }
-        }
-        if let gateway {
-            let failure: String? = waitForTask {
-                do {
-                    try await PrometheusExposition.push(text, to: gateway)
-                    return nil
-                } catch {
-                    return "\(error)"
-                }
-            }
-            if let failure { logger.warning("cannot push metrics: \(failure)") }
         }
     }
 }

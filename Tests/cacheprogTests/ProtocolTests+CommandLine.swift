@@ -57,7 +57,8 @@ extension ProtocolTests {
         let result = try ProcessRunner.run([TestPaths.cacheprog, "serve", "--help"])
         #expect(result.status == 0)
         for name in [
-            "CASBRIDGE_DIR", "CASBRIDGE_VERBOSE", "CASBRIDGE_STATS_FILE", "CASBRIDGE_REMOTE", "CASBRIDGE_REMOTE_MODE",
+            "CASBRIDGE_DIR", "CASBRIDGE_VERBOSE", "CASBRIDGE_STATS_FILE", "CASBRIDGE_STATS_DIR", "CASBRIDGE_REMOTE",
+            "CASBRIDGE_REMOTE_MODE",
             "CASBRIDGE_UPLOAD_TIMEOUT", "CASBRIDGE_MAX_SIZE", "CASBRIDGE_MAX_AGE", "CASBRIDGE_TRIM_INTERVAL",
         ] {
             #expect(result.stdout.contains(name), "\(name) missing from --help")

@@ -53,12 +53,20 @@ public final class HelperStatistics: Sendable {
         public var remoteLatency: [String: LatencyHistogram] = [:]
         /// What wire compression did for remote transfers (filled in at close).
         public var remoteCompression = CompressionStatistics()
+        /// Actions the go command built after a miss: gets that missed and were followed by a put
+        /// of the same ActionID.
+        public var builtActions = 0
+        /// Seconds from each such miss to its put, summed: what the go command spent building what
+        /// the cache did not have (more than wall-clock time when actions run in parallel).
+        public var buildSeconds = 0.0
 
         /// Hits of either kind.
         public var hits: Int { localHits + remoteHits }
     }
 
     private let counters = Mutex(Snapshot())
+    /// When each get that missed was answered, until the put of its ActionID.
+    let pendingMisses = Mutex([Digest: ContinuousClock.Instant]())
     /// When the run started.
     public let started = ContinuousClock.now
 

@@ -29,6 +29,11 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var hitBytes: Int64
     /// Corrupt blobs detected and not served.
     public var corruptBlobs: Int
+    /// Actions built after a miss (a put of an ActionID whose get missed); nil in older records.
+    public var builtActions: Int?
+    /// Seconds from those misses to their puts, summed: the build time the cache saves when
+    /// the same actions hit later; nil in older records.
+    public var buildSeconds: Double?
     /// Remote counters, when a remote is configured.
     public var remote: RemoteCounters?
 
@@ -84,6 +89,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
         putBytes = s.putBytes
         hitBytes = s.hitBytes
         corruptBlobs = s.corruptBlobs
+        builtActions = s.builtActions
+        buildSeconds = s.buildSeconds
         remote = remoteName.map {
             RemoteCounters(
                 backend: $0, misses: s.remoteMisses, errors: s.remoteErrors, bytesDown: s.bytesDown,

@@ -44,6 +44,10 @@ public final class HelperServer {
     /// first is logged in full; the others, which would say the same, are counted and
     /// summed up once when the run ends.
     public private(set) var unstoredPuts = 0
+    /// Runs once close has waited for gets and uploads, before close is answered: what the run
+    /// reports (stats file, `-v` line) is then complete when the go command exits, even if its
+    /// process group is killed with it.
+    public var willAnswerClose: (() -> Void)?
 
     /// Creates a helper reading requests from `input` and answering on `output`.
     public init(
@@ -95,6 +99,7 @@ public final class HelperServer {
                     try handlePut(request)
                 case .close:
                     finish()
+                    willAnswerClose?()
                     writer.send(.closed(id: request.id))
                     return .closed
                 case .other(let name):
@@ -133,6 +138,7 @@ public final class HelperServer {
         }
         guard let remote else {
             statistics.update { $0.misses += 1 }
+            statistics.noteMiss(actionID)
             writer.enqueue(.miss(id: request.id))
             return
         }
@@ -158,6 +164,7 @@ public final class HelperServer {
                 remote.noteUse(actionID, hit.entry)
             } else {
                 statistics.update { $0.misses += 1 }
+                statistics.noteMiss(actionID)
                 writer.send(.miss(id: id))
             }
             group.leave()
@@ -224,6 +231,7 @@ public final class HelperServer {
             return reject("cacheprog: put for action \(actionID): \(error)", storing: true)
         }
         statistics.update { $0.putBytes += size }
+        statistics.notePut(actionID)
         writer.enqueue(.found(id: request.id, entry: entry, diskPath: path))
         remote?.enqueueUpload(actionID: actionID, entry: entry, path: path)
         remote?.noteUse(actionID, entry)
