@@ -145,12 +145,12 @@ extension LocalStore {
         }
     }
 
-    private static func shardName(_ shard: Int) -> String {
+    static func shardName(_ shard: Int) -> String {
         let digits = Array("0123456789abcdef")
         return String([digits[shard >> 4], digits[shard & 15]])
     }
 
-    private static func modified(_ st: stat) -> Int64 {
+    static func modified(_ st: stat) -> Int64 {
         Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
     }
 }
