@@ -25,7 +25,7 @@ struct VerifyTests {
         var outputs: [Output] = []
         for n in 0..<count {
             let actionID = Array(repeating: first + UInt8(n), count: 32)
-            let body = Data((0..<(1000 + 300 * n)).map { UInt8(truncatingIfNeeded: $0 &* (n + 3)) })
+            let body = Data((0..<(1000 + 300 * n)).map { UInt8(truncatingIfNeeded: $0 &* (Int(first) + n + 2)) })
             helper.sendPut(actionID: actionID, outputID: SHA256Digest.of(body), body: body)
             let put = try #require(helper.readResponse())
             #expect(put["Err"] == nil)
@@ -41,8 +41,8 @@ struct VerifyTests {
     func verify(_ extra: [String] = []) throws -> (status: Int32, report: [String: Any], clean: Bool) {
         let result = try ProcessRunner.run([TestPaths.cacheprog, "verify", "--dir", store.path, "--json"] + extra)
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        let json = try #require(object, result.output)
-        let report = try #require(json["report"] as? [String: Any], result.output)
+        let json = try #require(object, "\(result.output)")
+        let report = try #require(json["report"] as? [String: Any], "\(result.output)")
         return (result.status, report, try #require(json["clean"] as? Bool))
     }
 

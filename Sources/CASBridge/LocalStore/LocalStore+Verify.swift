@@ -4,7 +4,7 @@ extension LocalStore {
     /// Checks the whole store: re-hashes every blob (its SHA-256 must be its name), checks
     /// that every index record's blob exists with the recorded size, and counts temporary
     /// files in blob directories older than `protectionWindow` (younger ones may belong to a
-    /// running helper). With `repair`, removes damaged blobs and stale temporary files and
+    /// running helper) and scratch files in `tmp/` older than a day (as a trim does). With `repair`, removes damaged blobs and stale temporary files and
     /// drops the records whose blob is missing, damaged or of the wrong size.
     ///
     /// Safe while helpers run: hashing takes no lock (published blobs are never rewritten),
@@ -41,6 +41,13 @@ extension LocalStore {
                     if report.damagedPaths.count < VerifyReport.listLimit { report.damagedPaths.append(path) }
                 }
             }
+        }
+        // Scratch files of puts, merges and trims: a day, as a trim removes them.
+        for name in FileSystem.list(tempRoot) {
+            let path = "\(tempRoot)/\(name)"
+            guard let st = FileSystem.status(path), now.seconds - Int64(st.st_mtim.tv_sec) > 86_400 else { continue }
+            report.staleTempFiles += 1
+            stale.append(path)
         }
         var suspects = Set<Digest>()
         lockShared()
@@ -96,8 +103,8 @@ extension LocalStore {
             }
         }
         for path in stale {
-            guard let st = FileSystem.status(path), now.nanoseconds - Self.modified(st) > LocalStore.protectionWindow
-            else { continue }
+            let age = path.hasPrefix("\(tempRoot)/") ? 86_400 * 1_000_000_000 : LocalStore.protectionWindow
+            guard let st = FileSystem.status(path), now.nanoseconds - Self.modified(st) > age else { continue }
             if unlink(path) == 0 { report.tempFilesRemoved += 1 }
         }
         guard !suspects.isEmpty else { return }

@@ -17,7 +17,8 @@ public struct VerifyReport: Sendable, Equatable, Codable {
     public var recordsDamagedBlob = 0
     /// Records whose blob exists, is intact, but has another size than recorded.
     public var recordsWrongSize = 0
-    /// Temporary files in blob directories older than an hour (left by a crash).
+    /// Temporary files left by a crash: in blob directories older than an hour, in `tmp/`
+    /// older than a day.
     public var staleTempFiles = 0
     /// Whether this was a repair.
     public var repaired = false
