@@ -44,7 +44,7 @@ struct Verify: ParsableCommand {
                 var report: VerifyReport
             }
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let output = Output(directory: directory, clean: !report.foundDamage, report: report)
             print(String(decoding: try encoder.encode(output), as: UTF8.self))
         } else {
@@ -59,7 +59,8 @@ struct Verify: ParsableCommand {
         s += "blobs:    \(r.blobsChecked) hashed (\(r.bytesHashed) bytes), \(r.damagedBlobs) damaged\n"
         s += "records:  \(r.recordsChecked) checked, \(r.recordsMissingBlob) with a missing blob, "
         s += "\(r.recordsDamagedBlob) with a damaged blob, \(r.recordsWrongSize) with a wrong size\n"
-        s += "temp:     \(r.staleTempFiles) stale temporary files (older than an hour)\n"
+        s += "temp:     \(r.staleTempFiles) stale temporary files "
+        s += "(in blob directories over an hour old, in tmp/ over a day)\n"
         s += "gomod:    trees are not walked; their blobs are hashed above, their roots' records checked\n"
         for path in r.damagedPaths { s += "damaged:  \(path)\n" }
         if r.repaired {
