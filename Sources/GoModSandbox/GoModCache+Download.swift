@@ -4,9 +4,11 @@ import Glibc
 extension GoModCache {
     /// Runs `go mod download -json` for the module of `key` in a private module cache
     /// (no arguments: the modules its packages and tests need, which go.sum pins; `all`
-    /// would add every module of the build list, whose zips a tidy go.sum leaves out), checks that go.mod and go.sum need no change, and captures the result.
+    /// would add every module of the build list, whose zips a tidy go.sum leaves out),
+    /// checks that go.mod and go.sum need no change, and captures the result.
     /// Module versions the store already holds are served by a local proxy in front of
-    /// the user's (see `ModuleSeeds`); the result also says how many zips that served.
+    /// the user's (see `ModuleSeeds`); the result also says how many of the modules
+    /// downloaded came from there.
     func download(_ key: ModuleKey) throws -> (TreeCapture.Result, seeded: Int) {
         guard let go = Subprocess.find("go", path: environment["PATH"]) else {
             throw CASError(
@@ -128,7 +130,10 @@ extension GoModCache {
                 "\(key.goSumPath) is missing entries for \(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? " and \(names.count - 10) more" : ""); run go mod tidy in \(key.directory)"
             )
         }
-        return (try TreeCapture(store: local, withZips: withZips).capture(cacheRoot), seeds.zips)
+        try checkImports(
+            key, go: go, environment: env, moduleCache: cacheRoot, modFile: modCopy, work: work)
+        let seeded = records.filter { seeds.zips.contains("\($0.path)@\($0.version ?? "")") }.count
+        return (try TreeCapture(store: local, withZips: withZips).capture(cacheRoot), seeded)
     }
 
     /// Writes the local proxy of module versions the store holds; nothing (and no proxy)

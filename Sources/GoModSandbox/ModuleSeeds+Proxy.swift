@@ -6,8 +6,8 @@ extension ModuleSeeds {
     public struct ProxyReport: Sendable {
         /// Module versions whose go.mod the local proxy serves.
         public var goModFiles = 0
-        /// Module versions whose zip it serves.
-        public var zips = 0
+        /// Module versions (`path@version`) whose zip it serves.
+        public var zips: Set<String> = []
     }
 
     /// Writes a file:// GOPROXY at `directory` holding the module versions `goSum` pins
@@ -55,7 +55,7 @@ extension ModuleSeeds {
                 var writer = try StoredZipWriter(path: zip)
                 try addFiles(dir.digest, name: "\(path)@\(version)", reader: reader, to: &writer)
                 try writer.finish()
-                report.zips += 1
+                report.zips.insert("\(path)@\(version)")
             } catch {
                 unlink(zip)
             }
