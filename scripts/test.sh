@@ -12,3 +12,6 @@ swift build --build-tests
 # their own, after the rest.
 swift test --skip-build --skip 'REAPIStoreTests|REAPICompressionTests'
 swift test --skip-build --filter 'REAPIStoreTests|REAPICompressionTests'
+# The Bazel rules (rules/): the example monorepo through Debian's Bazel, offline, with nginx as Bazel's remote
+# cache and cacheprog's remote (rules/README.md, "Tests").
+CACHEPROG="$PWD/.build/debug/cacheprog" GO="$CASBRIDGE_TEST_GO" bash rules/tests/bazel-flow.sh

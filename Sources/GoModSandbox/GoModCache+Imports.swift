@@ -21,7 +21,8 @@ extension GoModCache {
         let status = list.wait()
         guard status != 0 else { return }
         let text = String(decoding: (try? FileSystem.readFile("\(work)/imports.err")) ?? [], as: UTF8.self)
-        let lines = text.split(separator: "\n").prefix(10).map { "  \($0)" }.joined(separator: "\n")
+        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("go: downloading ") }.prefix(10)
+            .map { "  \($0)" }.joined(separator: "\n")
         throw CASError(
             .invalidConfiguration,
             "\(key.goModPath) does not require every module its packages import; run go mod tidy in \(key.directory):\n\(lines)"

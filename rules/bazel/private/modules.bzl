@@ -39,14 +39,15 @@ def _env_file(rctx, label):
 def _go_modules_impl(rctx):
     what = "go_modules(name = \"%s\")" % rctx.attr.name
     tools = _env_file(rctx, rctx.attr.tools)
+    same_package = rctx.attr.go_sum.package == rctx.attr.go_mod.package
+    if not same_package or rctx.attr.go_sum.workspace_name != rctx.attr.go_mod.workspace_name:
+        fail("%s: go_sum %s must be beside go_mod %s" % (what, rctx.attr.go_sum, rctx.attr.go_mod))
     go_mod = rctx.path(rctx.attr.go_mod)
-    go_sum = rctx.path(rctx.attr.go_sum)
-    if not go_mod.exists:
-        fail("%s: go_mod %s does not exist" % (what, rctx.attr.go_mod))
+
+    # Checked by path first: resolving a missing file's label fails with a less helpful message.
+    go_sum = go_mod.dirname.get_child(rctx.attr.go_sum.name)
     if not go_sum.exists:
         fail("%s: go_sum %s does not exist: run go mod tidy in %s" % (what, rctx.attr.go_sum, go_mod.dirname))
-    if go_sum.dirname != go_mod.dirname:
-        fail("%s: go_sum %s must be beside go_mod %s" % (what, rctx.attr.go_sum, rctx.attr.go_mod))
 
     # Reading both files through their labels makes Bazel re-run this rule when either changes.
     rctx.read(rctx.attr.go_mod)
