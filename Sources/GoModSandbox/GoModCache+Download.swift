@@ -146,7 +146,7 @@ extension GoModCache {
         guard plain, !goSum.isEmpty else { return ModuleSeeds.ProxyReport() }
         do {
             return try ModuleSeeds(store: local).writeProxy(
-                goSum: GoSum(text: String(decoding: goSum, as: UTF8.self)), into: directory)
+                goSum: GoSum(text: String(decoding: goSum, as: UTF8.self)), into: directory, withZips: withZips)
         } catch {
             GoModCache.warn(
                 "gomod: cannot seed the download from the store (\(error)); every module comes from GOPROXY")

@@ -13,8 +13,8 @@ extension ModuleSeeds {
     /// Writes a file:// GOPROXY at `directory` holding the module versions `goSum` pins
     /// that the index knows, each only where its go.mod (and zip hash) match what go.sum
     /// pins. A version whose blobs are missing or damaged is left out (the real proxy
-    /// serves it).
-    public func writeProxy(goSum: GoSum, into directory: String) throws -> ProxyReport {
+    /// serves it). With `withZips` only original zips are served (the tree keeps their bytes).
+    public func writeProxy(goSum: GoSum, into directory: String, withZips: Bool) throws -> ProxyReport {
         var report = ProxyReport()
         let reader = TreeMaterializer(store: store)
         var versions = Set<String>()  // "path version"
@@ -52,9 +52,17 @@ extension ModuleSeeds {
             else { continue }
             let zip = "\(vdir)/\(version).zip"
             do {
-                var writer = try StoredZipWriter(path: zip)
-                try addFiles(dir.digest, name: "\(path)@\(version)", reader: reader, to: &writer)
-                try writer.finish()
+                if withZips {
+                    guard let original = named["zip"] else { continue }
+                    try FileSystem.copyFile(store.blobPath(original.digest), to: zip)
+                    guard try FileSystem.hashFile(zip).0 == original.digest else {
+                        throw CASError(.digestMismatch, "blob \(original.digest) for \(path)@\(version).zip is damaged")
+                    }
+                } else {
+                    var writer = try StoredZipWriter(path: zip)
+                    try addFiles(dir.digest, name: "\(path)@\(version)", reader: reader, to: &writer)
+                    try writer.finish()
+                }
                 report.zips.insert("\(path)@\(version)")
             } catch {
                 unlink(zip)

@@ -5,10 +5,11 @@ import Glibc
 ///
 /// Every captured or fetched tree is indexed by module version: under the ActionID of
 /// `<escaped path>@<version> <piece>` an entry names the blob of that version's piece of
-/// the module cache (`dir`: the extracted module's tree, `mod`, `info`, `ziphash`: its
-/// `cache/download` files). The blobs are the tree's own, so the index adds entries only. When a go.sum changes, the versions it pins
+/// the module cache (`dir`: the extracted module's tree, `mod`, `info`, `ziphash` and,
+/// in trees kept `--with-zips`, `zip`: its `cache/download` files). The blobs are the tree's own, so the index adds entries only. When a go.sum changes, the versions it pins
 /// that the index knows are written into a local file:// GOPROXY placed in front of the
-/// user's (their zips rebuilt from the extracted files), so `go mod download` takes
+/// user's (their zips rebuilt from the extracted files, or the original zips when the
+/// tree keeps zips, whose bytes are then part of the tree), so `go mod download` takes
 /// them from there and asks the real proxy only for the rest. The go command still
 /// decides what to fetch and verifies every file against go.sum, so the captured tree is
 /// the one a full download gives.
@@ -22,7 +23,7 @@ public struct ModuleSeeds {
     }
 
     /// The pieces of a module version that are indexed.
-    static let pieces = ["dir", "mod", "info", "ziphash"]
+    static let pieces = ["dir", "mod", "info", "ziphash", "zip"]
 
     /// The ActionID of one piece of one module version.
     static func actionID(escapedPath: String, version: String, piece: String) -> Digest {
@@ -83,7 +84,7 @@ public struct ModuleSeeds {
             let path = prefix.isEmpty ? e.name : "\(prefix)/\(e.name)"
             if e.name == "@v", !prefix.isEmpty {
                 for file in try reader.readTree(e.digest, relative: path).entries where file.kind != .directory {
-                    for ext in ["mod", "info", "ziphash"] where file.name.hasSuffix(".\(ext)") {
+                    for ext in ["mod", "info", "ziphash", "zip"] where file.name.hasSuffix(".\(ext)") {
                         var piece = file
                         piece.name = ext
                         pieces["\(prefix)@\(file.name.dropLast(ext.count + 1))", default: [:]][ext] = piece

@@ -11,7 +11,8 @@ import Testing
         try #require(JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [[String: Any]])
     }
 
-    @Test func goSumChangeFetchesOnlyTheChangedModuleFromTheProxy() throws {
+    /// With `--with-zips` the tree keeps the zips' bytes, so the original zips are served.
+    @Test(arguments: [false, true]) func goSumChangeFetchesOnlyTheChangedModuleFromTheProxy(withZips: Bool) throws {
         let f = try GoModFixture()
         // A new version of example.com/shared in the proxy.
         let src = f.temp.sub("src/example.com/shared")
@@ -24,8 +25,10 @@ import Testing
             ]))
         let proxy = try CountingProxy(directory: f.proxy, scratch: f.temp.path)
         let env = ["GOPROXY": proxy.url]
+        let zips = withZips ? ["--with-zips"] : []
 
-        let first = try GoModFixture.check(f.gomod(["download", "--json", "--dir", f.store, "a"], environment: env))
+        let first = try GoModFixture.check(
+            f.gomod(["download", "--json", "--dir", f.store, "a"] + zips, environment: env))
         let firstRequests = proxy.requests
         #expect(try SeedTests.results(first.stdout).first?["seededModules"] as? Int == 0)
         #expect(firstRequests.contains { $0.contains("/example.com/dep/@v/v1.0.0.zip") }, "\(firstRequests)")
@@ -38,7 +41,8 @@ import Testing
         let goSum = try String(contentsOfFile: "\(f.repo)/a/go.sum", encoding: .utf8)
         #expect(goSum.contains("example.com/shared v1.2.0 h1:") && !goSum.contains("example.com/shared v1.1.0"))
 
-        let second = try GoModFixture.check(f.gomod(["download", "--json", "--dir", f.store, "a"], environment: env))
+        let second = try GoModFixture.check(
+            f.gomod(["download", "--json", "--dir", f.store, "a"] + zips, environment: env))
         let newRequests = Array(proxy.requests.dropFirst(firstRequests.count))
         // Only the changed module came from the proxy; the other two came from the store.
         #expect(!newRequests.isEmpty)
@@ -51,7 +55,8 @@ import Testing
         // The same tree as a full download into an empty store.
         let fullStore = f.temp.sub("store-full")
         let before = proxy.requests.count
-        let full = try GoModFixture.check(f.gomod(["download", "--json", "--dir", fullStore, "a"], environment: env))
+        let full = try GoModFixture.check(
+            f.gomod(["download", "--json", "--dir", fullStore, "a"] + zips, environment: env))
         let fullResult = try #require(SeedTests.results(full.stdout).first)
         #expect(fullResult["seededModules"] as? Int == 0)
         #expect(proxy.requests.count - before > newRequests.count)
@@ -59,7 +64,7 @@ import Testing
 
         // The seeded tree builds offline.
         let build = try f.gomod(
-            ["exec", "--dir", f.store, "a", "--", "go", "run", "."],
+            ["exec", "--dir", f.store] + zips + ["a", "--", "go", "run", "."],
             environment: ["GOPROXY": "off", "PATH": f.goEnvironment["PATH"]!, "GOCACHE": GoModFixture.sharedGoCache])
         #expect(build.status == 0 && build.stdout.contains("shared, v1.2.0"), "\(build.output)")
     }
