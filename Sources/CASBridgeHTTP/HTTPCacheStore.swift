@@ -40,6 +40,9 @@ public final class HTTPCacheStore: CacheStore {
     let zstdState = Mutex(ZstdState.unknown)
     /// How many HEAD requests a `missingBlobs` call runs at once.
     let headConcurrency = 16
+    /// Small blobs inlined in action entries, so that a hit needs one request (the blob is
+    /// still stored under `cas/`).
+    let inline = InlineBlobs()
 
     /// Creates a store for `configuration.url` (`http://` or `https://`).
     public init(configuration: RemoteConfiguration) throws {
@@ -120,6 +123,10 @@ public final class HTTPCacheStore: CacheStore {
     }
 
     public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
+        if let bytes = inline.take(digest, size: size) {
+            try FileSystem.writeFileAtomically(path, bytes)
+            return ContentHash(bytes: bytes)
+        }
         let response = try await request(
             "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], downloadTo: path)
         guard response.status != 404 else { return nil }
@@ -127,6 +134,11 @@ public final class HTTPCacheStore: CacheStore {
     }
 
     public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
+        if let bytes = inline.take(digest, size: size) {
+            try sink.restart()
+            try bytes.withUnsafeBytes { try sink.write($0) }
+            return true
+        }
         let response = try await request(
             "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], sink: sink)
         return response.status != 404
@@ -141,13 +153,14 @@ public final class HTTPCacheStore: CacheStore {
             _ = try await request(
                 "PUT", target, extraHeaders: [(name: "Content-Encoding", value: "zstd")],
                 body: .file(path: copy.path, size: copy.size))
-            return
+        } else {
+            let response = try await request("PUT", target, body: .file(path: path, size: size))
+            if response.status == 404 {
+                throw CASError(
+                    .remote, "\(name) remote: PUT \(target) answered 404 (does the server accept uploads there?)")
+            }
         }
-        let response = try await request("PUT", target, body: .file(path: path, size: size))
-        if response.status == 404 {
-            throw CASError(
-                .remote, "\(name) remote: PUT \(target) answered 404 (does the server accept uploads there?)")
-        }
+        inline.noteWritten(digest, size: size, path: path)
     }
 
     public func entry(for actionID: Digest) async throws -> ActionEntry? {
@@ -156,7 +169,9 @@ public final class HTTPCacheStore: CacheStore {
             "GET", url("ac", key), extraHeaders: [(name: "Accept-Encoding", value: "zstd")])
         guard response.status != 404 else { return nil }
         // Undecodable entries (another writer's, or damaged) are misses.
-        return ActionMapping.entry(fromActionResult: response.body)
+        guard let entry = ActionMapping.entry(fromActionResult: response.body) else { return nil }
+        inline.noteReceived(entry, in: response.body)
+        return entry
     }
 
     /// Sends `count` HEAD requests for the empty blob at once: each takes a connection of its
@@ -174,7 +189,7 @@ public final class HTTPCacheStore: CacheStore {
         let target = url("ac", key)
         let response = try await request(
             "PUT", target, extraHeaders: [(name: "Content-Type", value: "application/octet-stream")],
-            body: .bytes(ActionMapping.actionResult(for: entry)))
+            body: .bytes(inline.actionResult(for: entry)))
         if response.status == 404 {
             throw CASError(
                 .remote, "\(name) remote: PUT \(target) answered 404 (does the server accept uploads there?)")

@@ -37,9 +37,7 @@ extension REAPIStore {
         // are misses.
         guard let entry = ActionMapping.entry(fromActionResult: bytes) else { return nil }
         learnSize(entry.outputID, entry.size)
-        if let inlined, Int64(inlined.count) == entry.size, entry.size > 0 {
-            inline.put(entry.outputID, inlined)
-        }
+        if let inlined { inline.keep(entry.outputID, Array(inlined), size: entry.size) }
         return entry
     }
 

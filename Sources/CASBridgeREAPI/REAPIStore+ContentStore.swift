@@ -62,8 +62,8 @@ extension REAPIStore {
 
     private func read(_ digest: Digest, size: Int64, to target: REAPIReadTarget) async throws -> ReadResult {
         learnSize(digest, size)
-        if let data = inline.take(digest) {
-            return .read(try target.deliver(data))
+        if let bytes = inline.take(digest, size: size) {
+            return .read(try target.deliver(Data(bytes)))
         }
         if digest == .empty && size == 0 {
             return .read(try target.deliver(Data()))

@@ -19,7 +19,7 @@ public final class REAPIStore: CacheStore, CompressionReporting {
     let insecure: Bool
     let connectTimeout: Duration
     let requestTimeout: Duration
-    let inline = InlineBlobCache(capacity: 64 << 20)
+    let inline = InlineBlobs(receivedCapacity: 64 << 20)
     let reads = BatchReadCoalescer()
     let counters = Mutex(CompressionStatistics())
     private let sizes = Mutex<[Digest: Int64]>([:])

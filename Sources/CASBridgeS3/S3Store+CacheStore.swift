@@ -39,7 +39,7 @@ extension S3Store {
     }
 
     public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
-        if let bytes = inlined.withLock({ $0.removeValue(forKey: digest) }), Int64(bytes.count) == size {
+        if let bytes = inline.take(digest, size: size) {
             try FileSystem.writeFileAtomically(path, bytes)
             counters.withLock { $0.add(raw: size, wire: size) }
             return ContentHash(bytes: bytes)
@@ -49,7 +49,7 @@ extension S3Store {
     }
 
     public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
-        if let bytes = inlined.withLock({ $0.removeValue(forKey: digest) }), Int64(bytes.count) == size {
+        if let bytes = inline.take(digest, size: size) {
             counters.withLock { $0.add(raw: size, wire: size) }
             try sink.restart()
             try bytes.withUnsafeBytes { try sink.write($0) }
@@ -97,12 +97,7 @@ extension S3Store {
         }
         let response = try await send("PUT", key: key, headers: headers, payloadHash: payloadHash, body: body)
         guard response.isSuccess else { throw failure(response, "PUT", key: key) }
-        if size <= Self.inlineLimit {
-            written.withLock { w in
-                if w.count >= rememberLimit { w.removeAll() }
-                w[digest] = path
-            }
-        }
+        inline.noteWritten(digest, size: size, path: path)
         let wire: Int64 = if case .file(_, let n) = body { n } else { size }
         counters.withLock { $0.add(raw: size, wire: wire) }
     }
@@ -113,15 +108,7 @@ extension S3Store {
         switch response.status {
         case 200..<300:
             guard let entry = ActionMapping.entry(fromActionResult: response.body) else { return nil }
-            if entry.size <= Self.inlineLimit,
-                let bytes = ActionMapping.inlineContents(fromActionResult: response.body),
-                Int64(bytes.count) == entry.size
-            {
-                inlined.withLock { i in
-                    if i.count >= inlinedLimit { i.removeAll() }
-                    i[entry.outputID] = bytes
-                }
-            }
+            inline.noteReceived(entry, in: response.body)
             return entry
         case 404: return nil
         default: throw failure(response, "GET", key: key)
@@ -130,13 +117,7 @@ extension S3Store {
 
     public func record(_ entry: ActionEntry, for actionID: Digest) async throws {
         let key = location.key("ac", ActionMapping.actionKey(for: actionID).digest.hex)
-        var bytes = ActionMapping.actionResult(for: entry)
-        if let path = written.withLock({ $0.removeValue(forKey: entry.outputID) }),
-            let contents = try? FileSystem.readFile(path), Int64(contents.count) == entry.size,
-            SHA256.hash(contents) == entry.outputID
-        {
-            bytes = ActionMapping.actionResult(for: entry, inlining: contents)
-        }
+        let bytes = inline.actionResult(for: entry)
         let response = try await send(
             "PUT", key: key, headers: [("content-type", "application/octet-stream")],
             payloadHash: SHA256.hash(bytes).hex, body: .bytes(bytes))

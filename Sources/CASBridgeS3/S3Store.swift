@@ -18,16 +18,9 @@ public final class S3Store: CacheStore {
     let counters = Mutex(CompressionStatistics())
     /// How many HEAD requests `missingBlobs` runs at once.
     let headConcurrency = 16
-    /// Blobs up to this size are also inlined in the action entry, so that a hit costs one
-    /// request instead of two (the blob is still stored under `cas/`).
-    public static let inlineLimit: Int64 = 64 * 1024
-    /// Small blobs written, by digest: their files, for inlining in the next `record`.
-    let written = Mutex<[Digest: String]>([:])
-    /// Small blobs that came inlined with an action entry, for the `readBlob` that follows.
-    let inlined = Mutex<[Digest: [UInt8]]>([:])
-    /// At most this many paths are remembered in `written`, blobs in `inlined` (≤ 16 MiB).
-    let rememberLimit = 4096
-    let inlinedLimit = 256
+    /// Small blobs inlined in action entries, so that a hit needs one request (the blob is
+    /// still stored under `cas/`).
+    let inline = InlineBlobs()
 
     /// The metadata header that marks compressed objects.
     public static let encodingHeader = "x-amz-meta-casbridge-encoding"

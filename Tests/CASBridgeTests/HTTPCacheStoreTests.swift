@@ -72,6 +72,41 @@ struct HTTPCacheStoreTests {
         #expect(try ContentHash(file: dir.sub("out")) == hash)
     }
 
+    @Test("small outputs are inlined in the action entry: a hit needs one request; forged inline bytes are reported")
+    func inlineSmallOutputs() async throws {
+        let nginx = try NginxServer()
+        let dir = try TemporaryDirectory("http-inline")
+        let writer = try store(nginx.url)
+        let bytes = Array("a small Go output \(UUID())".utf8)
+        let (path, digest) = write(bytes, dir, "small")
+        try await writer.writeBlob(digest, size: Int64(bytes.count), from: path)
+        let actionID = SHA256.hash(Array("inline action \(UUID())".utf8))
+        let entry = ActionEntry(
+            outputID: digest, size: Int64(bytes.count), time: Timestamp(nanoseconds: 1_700_000_000_000_000_007))
+        try await writer.record(entry, for: actionID)
+        let acPath = nginx.path("ac", ActionMapping.actionKey(for: actionID).digest.hex)
+        let stored = try FileSystem.readFile(acPath)
+        #expect(ActionMapping.entry(fromActionResult: stored) == entry, "any REAPI reader sees a normal ActionResult")
+        #expect(ActionMapping.inlineContents(fromActionResult: stored) == bytes)
+        // Without the blob on the server, a reader can only succeed through the inlined bytes.
+        try FileManager.default.removeItem(atPath: nginx.path("cas", digest.hex))
+        let reader = try store(nginx.url)
+        #expect(try await reader.entry(for: actionID) == entry)
+        let read = try await reader.readBlobHashed(digest, size: entry.size, into: dir.sub("out"))
+        #expect(read == ContentHash(bytes: bytes))
+        #expect(try FileSystem.readFile(dir.sub("out")) == bytes)
+        // The inlined bytes serve one read; without the entry first, the deleted blob is absent.
+        #expect(try await reader.readBlob(digest, size: entry.size, into: dir.sub("again")) == false)
+        // Forged inline bytes of the right size are delivered with their own hash, so the
+        // caller's verification rejects them.
+        let forged = Array(bytes.reversed())
+        try Data(ActionMapping.actionResult(for: entry, inlining: forged)).write(to: URL(fileURLWithPath: acPath))
+        #expect(try await reader.entry(for: actionID) == entry)
+        let hash = try await reader.readBlobHashed(digest, size: entry.size, into: dir.sub("forged"))
+        #expect(hash == ContentHash(bytes: forged))
+        #expect(hash?.digest != digest)
+    }
+
     @Test("with zstd=on, compressible blobs of 1 KiB or more go compressed; others plain")
     func compressedUploads() async throws {
         let nginx = try NginxServer()
