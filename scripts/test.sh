@@ -31,3 +31,6 @@ swift test --skip-build --filter 'REAPIStoreTests|REAPICompressionTests'
 # rules/ci: casbridge-ci under simulated GitHub Actions and GitLab CI, and the .deb (built from the debug binary
 # just built: a release build would add about ten minutes) installed with dpkg, used for go builds, removed.
 bash rules/ci/tests/run.sh .build/debug/cacheprog
+# The Bazel rules (rules/): the example monorepo through Debian's Bazel, offline, with nginx as Bazel's remote
+# cache and cacheprog's remote (rules/README.md, "Tests").
+CACHEPROG="$PWD/.build/debug/cacheprog" GO="$CASBRIDGE_TEST_GO" bash rules/tests/bazel-flow.sh

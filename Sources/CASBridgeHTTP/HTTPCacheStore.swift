@@ -146,9 +146,7 @@ public final class HTTPCacheStore: CacheStore {
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
         let target = url("cas", digest)
-        if size >= Zstd.minimumSize, await uploadsCompressed(),
-            let copy = try await Zstd.compressedCopy(of: path, size: size)
-        {
+        if let copy = try await Zstd.compressedUpload(of: path, size: size, accepts: { await uploadsCompressed() }) {
             defer { unlink(copy.path) }
             _ = try await request(
                 "PUT", target, extraHeaders: [(name: "Content-Encoding", value: "zstd")],

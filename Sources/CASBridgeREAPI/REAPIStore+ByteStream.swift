@@ -63,9 +63,7 @@ extension REAPIStore {
         var body = (path: path, size: size)
         var compressedPath: String? = nil
         defer { if let compressedPath { unlink(compressedPath) } }
-        if await capabilities().zstdStreams && size >= Zstd.minimumSize,
-            let copy = try await Zstd.compressedCopy(of: path, size: size)
-        {
+        if await capabilities().zstdStreams, let copy = try await Zstd.compressedUpload(of: path, size: size) {
             compressedPath = copy.path
             body = (copy.path, copy.size)
         }

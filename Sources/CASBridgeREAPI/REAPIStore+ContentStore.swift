@@ -111,12 +111,9 @@ extension REAPIStore {
             var r = Build_Bazel_Remote_Execution_V2_BatchUpdateBlobsRequest.Request()
             r.digest = Self.digest(digest, Int64(bytes.count))
             r.data = Data(bytes)
-            if zstd && Int64(bytes.count) >= Zstd.minimumSize {
-                let compressed = Zstd.compress(bytes)
-                if Zstd.pays(original: Int64(bytes.count), compressed: Int64(compressed.count)) {
-                    r.data = Data(compressed)
-                    r.compressor = .zstd
-                }
+            if zstd, let compressed = Zstd.compressedUpload(bytes) {
+                r.data = Data(compressed)
+                r.compressor = .zstd
             }
             wire.append((Int64(bytes.count), Int64(r.data.count)))
             return r

@@ -86,9 +86,7 @@ extension S3Store {
         var headers: [(name: String, value: String)] = [("content-type", "application/octet-stream")]
         var compressedPath: String? = nil
         defer { if let compressedPath { unlink(compressedPath) } }
-        if location.compresses && size >= Zstd.minimumSize,
-            let copy = try await Zstd.compressedCopy(of: path, size: size)
-        {
+        if location.compresses, let copy = try await Zstd.compressedUpload(of: path, size: size) {
             compressedPath = copy.path
             body = .file(path: copy.path, size: copy.size)
             payloadHash = copy.digest.hex

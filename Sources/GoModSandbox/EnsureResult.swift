@@ -26,6 +26,8 @@ public struct EnsureResult: Sendable, Codable {
     public var files: Int
     /// Bytes captured (downloads only; 0 otherwise).
     public var bytes: Int64
+    /// Module zips a download took from versions the store already held (downloads only).
+    public var seededModules: Int
     /// Seconds taken.
     public var seconds: Double
 

@@ -2,9 +2,14 @@ import CASBridge
 import Glibc
 
 extension GoModCache {
-    /// Runs `go mod download -json all` for the module of `key` in a private module
-    /// cache, checks that go.mod and go.sum need no change, and captures the result.
-    func download(_ key: ModuleKey) throws -> TreeCapture.Result {
+    /// Runs `go mod download -json` for the module of `key` in a private module cache
+    /// (no arguments: the modules its packages and tests need, which go.sum pins; `all`
+    /// would add every module of the build list, whose zips a tidy go.sum leaves out),
+    /// checks that go.mod and go.sum need no change, and captures the result.
+    /// Module versions the store already holds are served by a local proxy in front of
+    /// the user's (see `ModuleSeeds`); the result also says how many of the modules
+    /// downloaded came from there.
+    func download(_ key: ModuleKey) throws -> (TreeCapture.Result, seeded: Int) {
         guard let go = Subprocess.find("go", path: environment["PATH"]) else {
             throw CASError(
                 .notFound,
@@ -32,6 +37,11 @@ extension GoModCache {
         // is refused below: the checksum database is never needed.
         env["GOSUMDB"] = "off"
         env["GOCACHEPROG"] = nil
+        let seeds = seedProxy(goSum: key.goSum, directory: "\(work)/seed")
+        if seeds.goModFiles > 0 {
+            let upstream = environment["GOPROXY"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://proxy.golang.org,direct"
+            env["GOPROXY"] = "file://\(work)/seed,\(upstream)"
+        }
         let label = "gomod \(key.directory)"
 
         var total: Int? = nil
@@ -44,7 +54,7 @@ extension GoModCache {
             }
         }
         let child = try Subprocess(
-            [go, "mod", "download", "-modfile=\(modCopy)", "-json", "all"], environment: env,
+            [go, "mod", "download", "-modfile=\(modCopy)", "-json"], environment: env,
             directory: key.directory, stdoutPath: "\(work)/download.json", stderrPath: "\(work)/download.err")
         var progress = showProgress ? DownloadProgress(cacheRoot: cacheRoot, label: label, total: total) : nil
         var status: Int32
@@ -104,7 +114,9 @@ extension GoModCache {
                     "checksum mismatch for \(r.path)@\(version)/go.mod: downloaded \(goModSum), \(key.goSumPath) has \(pinned!)"
                 )
             }
-            if let zipSum = r.sum, let pinnedZip = sum.hashes["\(r.path) \(version)"], pinnedZip != zipSum {
+            if r.sum != nil, sum.hashes["\(r.path) \(version)"] == nil {
+                missing.append("\(r.path)@\(version)")
+            } else if let zipSum = r.sum, let pinnedZip = sum.hashes["\(r.path) \(version)"], pinnedZip != zipSum {
                 throw CASError(
                     .digestMismatch,
                     "checksum mismatch for \(r.path)@\(version): downloaded \(zipSum), \(key.goSumPath) has \(pinnedZip)"
@@ -118,7 +130,29 @@ extension GoModCache {
                 "\(key.goSumPath) is missing entries for \(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? " and \(names.count - 10) more" : ""); run go mod tidy in \(key.directory)"
             )
         }
-        return try TreeCapture(store: local, withZips: withZips).capture(cacheRoot)
+        try checkImports(
+            key, go: go, environment: env, moduleCache: cacheRoot, modFile: modCopy, work: work)
+        let seeded = records.filter { seeds.zips.contains("\($0.path)@\($0.version ?? "")") }.count
+        return (try TreeCapture(store: local, withZips: withZips).capture(cacheRoot), seeded)
+    }
+
+    /// Writes the local proxy of module versions the store holds; nothing (and no proxy)
+    /// when the work directory cannot be a file:// URL as it is or the index fails.
+    private func seedProxy(goSum: [UInt8], directory: String) -> ModuleSeeds.ProxyReport {
+        let plain = directory.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x2F || b == 0x2E || b == 0x2D
+                || b == 0x5F
+        }
+        guard plain, !goSum.isEmpty else { return ModuleSeeds.ProxyReport() }
+        do {
+            return try ModuleSeeds(store: local).writeProxy(
+                goSum: GoSum(text: String(decoding: goSum, as: UTF8.self)), into: directory, withZips: withZips)
+        } catch {
+            GoModCache.warn(
+                "gomod: cannot seed the download from the store (\(error)); every module comes from GOPROXY")
+            FileSystem.removeTree(directory)
+            return ModuleSeeds.ProxyReport()
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 public import CASBridge
 import Glibc
 
-/// Module downloads as content-addressed trees: `go mod download all` runs once per
+/// Module downloads as content-addressed trees: `go mod download` runs once per
 /// distinct go.mod and go.sum, its result is kept as a Merkle tree in the store (and
 /// the remote one, if any), and any sandbox materialises it offline.
 public final class GoModCache: Sendable {
@@ -51,10 +51,13 @@ public final class GoModCache: Sendable {
     public func ensure(moduleDirectory directory: String) async throws -> EnsureResult {
         let started = Timestamp.now()
         let key = try self.key(for: directory)
-        func result(_ digest: Digest, _ source: EnsureResult.Source, files: Int = 0, bytes: Int64 = 0) -> EnsureResult {
+        func result(
+            _ digest: Digest, _ source: EnsureResult.Source, files: Int = 0, bytes: Int64 = 0, seeded: Int = 0
+        ) -> EnsureResult {
             EnsureResult(
                 directory: key.directory, key: key.actionID.hex, digest: digest.hex, source: source, files: files,
-                bytes: bytes, seconds: Double(Timestamp.now().nanoseconds - started.nanoseconds) / 1e9)
+                bytes: bytes, seededModules: seeded,
+                seconds: Double(Timestamp.now().nanoseconds - started.nanoseconds) / 1e9)
         }
         if key.vendored {
             let capture = TreeCapture(store: local, withZips: withZips)
@@ -70,29 +73,41 @@ public final class GoModCache: Sendable {
                     try await TreeTransfer(local: local, remote: remote).fetch(root: entry.outputID, size: entry.size)
                     try local.record(entry, for: key.actionID)
                     try local.record(entry, for: GoModCache.treeActionID(entry.outputID))
+                    indexModules(entry.outputID)
                     return result(entry.outputID, .remote)
                 }
             } catch {
                 GoModCache.warn("gomod: \(key.directory): remote \(remote.name) failed (\(error)); downloading instead")
             }
         }
-        let captured = try download(key)
+        let (captured, seeded) = try download(key)
         let entry = ActionEntry(outputID: captured.root.digest, size: captured.root.size, time: .now())
         try local.record(entry, for: key.actionID)
         try local.record(entry, for: GoModCache.treeActionID(entry.outputID))
+        indexModules(entry.outputID)
         if let remote, uploads {
             do {
                 let transfer = TreeTransfer(local: local, remote: remote)
                 try await transfer.push(blobs: captured.blobs, entry: entry, actionID: key.actionID)
                 try await remote.record(entry, for: GoModCache.treeActionID(entry.outputID))
             } catch {
-                throw CASError(
-                    .remote,
-                    "the tree \(entry.outputID) of \(key.directory) is stored locally but the upload to remote \(remote.name) failed",
-                    cause: error as? CASError)
+                // A remote failure never fails the download: the tree is complete locally.
+                GoModCache.warn(
+                    "gomod: \(key.directory): the tree \(entry.outputID) is stored locally but the upload to remote \(remote.name) failed (\(error))"
+                )
             }
         }
-        return result(captured.root.digest, .downloaded, files: captured.files, bytes: captured.bytes)
+        return result(captured.root.digest, .downloaded, files: captured.files, bytes: captured.bytes, seeded: seeded)
+    }
+
+    /// Indexes the module versions of tree `root` for seeding later downloads; a failure
+    /// only costs those downloads the seeding.
+    private func indexModules(_ root: Digest) {
+        do {
+            try ModuleSeeds(store: local).index(root: root)
+        } catch {
+            GoModCache.warn("gomod: cannot index the modules of tree \(root) for later downloads: \(error)")
+        }
     }
 
     private func remoteEntry(_ remote: any CacheStore, _ actionID: Digest) async throws -> ActionEntry? {

@@ -1,7 +1,7 @@
 public import CASBridge
 
 /// The cache key of one module's downloads: what decides which module versions
-/// `go mod download all` fetches and which bytes they have.
+/// `go mod download` fetches and which bytes they have.
 ///
 /// The key covers the bytes of go.mod and go.sum (go.sum pins every module's content,
 /// so the proxy it came from does not matter), the go.mod files of local `replace`
@@ -30,7 +30,7 @@ public struct ModuleKey: Sendable {
     public var actionID: Digest
 
     /// The version of the key derivation; bump it when the tree contents change meaning.
-    public static let version = "casbridge-gomod-key 1"
+    public static let version = "casbridge-gomod-key 2"
 
     /// Computes the key of the module in `directory`.
     public init(directory: String, modFile: String? = nil, withZips: Bool) throws {

@@ -57,7 +57,9 @@ struct GoModDownload: ParsableCommand {
                 switch r.source {
                 case .local: what = "cached"
                 case .remote: what = "fetched from the remote"
-                case .downloaded: what = "downloaded \(r.files) files, \(r.bytes) bytes"
+                case .downloaded:
+                    let seeded = r.seededModules > 0 ? " (\(r.seededModules) modules from the store)" : ""
+                    what = "downloaded \(r.files) files, \(r.bytes) bytes\(seeded)"
                 case .vendored: what = "vendored: nothing to download"
                 }
                 if !json {

@@ -8,8 +8,15 @@ the regular files of SRC (recursively, no go.mod files from SRC, no hidden or te
 directories) under the prefix MODULE@VERSION/, plus a generated go.mod with the given
 requirements. Entries are sorted and carry a fixed time, so the same input gives the
 same bytes. Upper-case letters in module paths are escaped as '!' + lower case.
+
+    goproxy.py serve PROXY --port-file FILE --log FILE
+
+serves PROXY over HTTP on 127.0.0.1 (a free port, written to --port-file once listening)
+and appends one line per request (`<status> <path>`) to --log before answering, so a
+test counts what the go command asked the proxy for.
 """
 import argparse
+import http.server
 import os
 import sys
 import zipfile
@@ -69,6 +76,27 @@ def add(proxy, module, version, src, go, requires):
         f.write("".join(v + "\n" for v in sorted(versions)))
 
 
+def serve(proxy, port_file, log):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=proxy, **kw)
+
+        def send_response(self, code, message=None):
+            with open(log, "a") as f:
+                f.write(f"{code} {self.path}\n")
+            super().send_response(code, message)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tmp = port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{server.server_address[1]}\n")
+    os.rename(tmp, port_file)
+    server.serve_forever()
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -79,8 +107,15 @@ def main():
     a.add_argument("src", nargs="?", default="")
     a.add_argument("--go", default="1.22")
     a.add_argument("--require", action="append", default=[])
+    s = sub.add_parser("serve")
+    s.add_argument("proxy")
+    s.add_argument("--port-file", required=True)
+    s.add_argument("--log", required=True)
     args = p.parse_args()
-    add(args.proxy, args.module, args.version, args.src, args.go, args.require)
+    if args.cmd == "serve":
+        serve(args.proxy, args.port_file, args.log)
+    else:
+        add(args.proxy, args.module, args.version, args.src, args.go, args.require)
 
 
 if __name__ == "__main__":
