@@ -108,10 +108,7 @@ extension LocalStore {
             }
             report.entriesAfter = try installTable(from: merge) { ordinal, _ in !dropped.contains(ordinal) }
             report.bytesAfter = keptBytes
-            for name in FileSystem.list(tempRoot) {
-                let path = "\(tempRoot)/\(name)"
-                if let st = FileSystem.status(path), now.seconds - Int64(st.st_mtim.tv_sec) > 86_400 { unlink(path) }
-            }
+            for path in staleScratchFiles(now: now) { unlink(path) }
             if let fd = try? FileSystem.open(trimMarkerPath, O_WRONLY | O_CREAT | O_TRUNC) { close(fd) }
             return report
         }
@@ -148,6 +145,18 @@ extension LocalStore {
     static func shardName(_ shard: Int) -> String {
         let digits = Array("0123456789abcdef")
         return String([digits[shard >> 4], digits[shard & 15]])
+    }
+
+    /// Scratch files in `tmp/` (of puts, merges and trims) older than this were left behind
+    /// by a crash.
+    static let scratchWindow: Int64 = 24 * 60 * 60 * 1_000_000_000
+
+    /// The scratch files in `tmp/` older than `scratchWindow`.
+    func staleScratchFiles(now: Timestamp) -> [String] {
+        FileSystem.list(tempRoot).map { "\(tempRoot)/\($0)" }.filter { path in
+            guard let st = FileSystem.status(path) else { return false }
+            return now.nanoseconds - Self.modified(st) > Self.scratchWindow
+        }
     }
 
     static func modified(_ st: stat) -> Int64 {

@@ -42,13 +42,10 @@ extension LocalStore {
                 }
             }
         }
-        // Scratch files of puts, merges and trims: a day, as a trim removes them.
-        for name in FileSystem.list(tempRoot) {
-            let path = "\(tempRoot)/\(name)"
-            guard let st = FileSystem.status(path), now.seconds - Int64(st.st_mtim.tv_sec) > 86_400 else { continue }
-            report.staleTempFiles += 1
-            stale.append(path)
-        }
+        // Scratch files of puts, merges and trims, by the rule a trim removes them with.
+        let scratch = staleScratchFiles(now: now)
+        report.staleTempFiles += scratch.count
+        stale += scratch
         var suspects = Set<Digest>()
         lockShared()
         do {
@@ -103,7 +100,7 @@ extension LocalStore {
             }
         }
         for path in stale {
-            let age = path.hasPrefix("\(tempRoot)/") ? 86_400 * 1_000_000_000 : LocalStore.protectionWindow
+            let age = path.hasPrefix("\(tempRoot)/") ? LocalStore.scratchWindow : LocalStore.protectionWindow
             guard let st = FileSystem.status(path), now.nanoseconds - Self.modified(st) > age else { continue }
             if unlink(path) == 0 { report.tempFilesRemoved += 1 }
         }
