@@ -123,10 +123,7 @@ public final class HTTPCacheStore: CacheStore {
     }
 
     public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
-        if let bytes = inline.take(digest, size: size) {
-            try FileSystem.writeFileAtomically(path, bytes)
-            return ContentHash(bytes: bytes)
-        }
+        if let hash = try inline.read(digest, size: size, into: path) { return hash }
         let response = try await request(
             "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], downloadTo: path)
         guard response.status != 404 else { return nil }
@@ -134,11 +131,7 @@ public final class HTTPCacheStore: CacheStore {
     }
 
     public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
-        if let bytes = inline.take(digest, size: size) {
-            try sink.restart()
-            try bytes.withUnsafeBytes { try sink.write($0) }
-            return true
-        }
+        if try inline.read(digest, size: size, to: sink) { return true }
         let response = try await request(
             "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], sink: sink)
         return response.status != 404

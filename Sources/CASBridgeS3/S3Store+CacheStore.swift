@@ -39,20 +39,17 @@ extension S3Store {
     }
 
     public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
-        if let bytes = inline.take(digest, size: size) {
-            try FileSystem.writeFileAtomically(path, bytes)
+        if let hash = try inline.read(digest, size: size, into: path) {
             counters.withLock { $0.add(raw: size, wire: size) }
-            return ContentHash(bytes: bytes)
+            return hash
         }
         guard let response = try await get(digest, size: size, downloadTo: path) else { return nil }
         return try response.downloadHash ?? ContentHash(file: path)
     }
 
     public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
-        if let bytes = inline.take(digest, size: size) {
+        if try inline.read(digest, size: size, to: sink) {
             counters.withLock { $0.add(raw: size, wire: size) }
-            try sink.restart()
-            try bytes.withUnsafeBytes { try sink.write($0) }
             return true
         }
         return try await get(digest, size: size, sink: sink) != nil

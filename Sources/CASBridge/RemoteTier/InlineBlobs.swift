@@ -66,6 +66,23 @@ package final class InlineBlobs: Sendable {
         }
     }
 
+    /// Writes the contents received for `digest` (of `size` bytes) to `path`, as a read of the
+    /// blob would; their hash, or nil when none were received.
+    package func read(_ digest: Digest, size: Int64, into path: String) throws -> ContentHash? {
+        guard let bytes = take(digest, size: size) else { return nil }
+        try FileSystem.writeFileAtomically(path, bytes)
+        return ContentHash(bytes: bytes)
+    }
+
+    /// Writes the contents received for `digest` (of `size` bytes) to `sink`, as a read of the
+    /// blob would; whether any were received.
+    package func read(_ digest: Digest, size: Int64, to sink: any BlobSink) throws -> Bool {
+        guard let bytes = take(digest, size: size) else { return false }
+        try sink.restart()
+        try bytes.withUnsafeBytes { try sink.write($0) }
+        return true
+    }
+
     /// Removes and returns the contents received for `digest`, if they have `size` bytes.
     package func take(_ digest: Digest, size: Int64) -> [UInt8]? {
         state.withLock { s in
