@@ -69,36 +69,11 @@ touch "$WORK/proxy.log"
 proxy_requests() { wc -l <"$WORK/proxy.log" | tr -d ' '; }
 
 # nginx: the bazel-remote HTTP layout (/ac/, /cas/) as WebDAV, for Bazel and cacheprog alike.
+source "$ROOT/scripts/lib/nginx.sh"
 start_nginx() {
     local d="$WORK/nginx"
-    mkdir -p "$d/root" "$d/tmp"
     [ -n "${NGINX_PORT:-}" ] || NGINX_PORT=$(free_port)
-    cat >"$d/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $d/error.log warn;
-pid $d/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    log_not_found off;
-    client_body_temp_path $d/tmp;
-    proxy_temp_path $d/tmp;
-    fastcgi_temp_path $d/tmp;
-    uwsgi_temp_path $d/tmp;
-    scgi_temp_path $d/tmp;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        location ~ "^/(ac|cas)/[0-9a-f]{64}\$" {
-            dav_methods PUT;
-            create_full_put_path on;
-            client_max_body_size 0;
-            root $d/root;
-        }
-    }
-}
-CONF
+    write_nginx_conf "$d" "$NGINX_PORT"
     /usr/sbin/nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" &
     NGINX_PID=$!
     pids+=("$NGINX_PID")

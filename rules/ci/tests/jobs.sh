@@ -23,37 +23,13 @@ expect "install refuses a file that is not a .deb" '! "$ci" install "$work/bogus
 
 # ---------------------------------------------------------------- nginx, the remote (bazel-remote layout)
 ng=$work/nginx
-mkdir -p "$ng"/{root/ac,root/cas,files,client_body,proxy,fastcgi,uwsgi,scgi}
+mkdir -p "$ng/files"
 cp "$deb" "$ng/files/"
 port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$ng/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $ng/error.log warn;
-pid $ng/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $ng/client_body;
-    proxy_temp_path $ng/proxy;
-    fastcgi_temp_path $ng/fastcgi;
-    uwsgi_temp_path $ng/uwsgi;
-    scgi_temp_path $ng/scgi;
-    server {
-        listen 127.0.0.1:$port;
-        location /files/ {
+source "$repo/scripts/lib/nginx.sh"
+write_nginx_conf "$ng" "$port" "        location /files/ {
             root $ng;
-        }
-        location ~ "^/(ac|cas)/[0-9a-f]{64}\$" {
-            dav_methods PUT;
-            create_full_put_path on;
-            client_max_body_size 0;
-            root $ng/root;
-        }
-    }
-}
-EOF
+        }"
 "$(command -v nginx || echo /usr/sbin/nginx)" -p "$ng" -c "$ng/nginx.conf" -e "$ng/error.log" &
 nginx_pid=$!
 for _ in $(seq 200); do
