@@ -19,17 +19,23 @@ extension ServeSettings {
             remoteName: remote?.store.name)
         record.peakRSSKiB = ProcessMemory.peakResidentKiB()
         if verbose || EnvironmentVariable.verbose.isTrue { logger.info("\(record.summaryLine)") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = (try? Array(encoder.encode(record)) + [0x0A]) ?? []
-        if let path = statsFile ?? EnvironmentVariable.statsFile.value {
+        let statsPath = statsFile ?? EnvironmentVariable.statsFile.value
+        let statsDirectory = statsDir ?? EnvironmentVariable.statsDir.value
+        // Encoded only when asked for: this runs before close is answered, while the go command waits.
+        var json: [UInt8] = []
+        if statsPath != nil || statsDirectory != nil {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            json = (try? Array(encoder.encode(record)) + [0x0A]) ?? []
+        }
+        if let path = statsPath {
             do {
                 try FileSystem.writeFileAtomically(path, json)
             } catch {
                 logger.error("cannot write the stats file \(path): \(error)")
             }
         }
-        if let directory = statsDir ?? EnvironmentVariable.statsDir.value {
+        if let directory = statsDirectory {
             // One file per run, renamed into place whole: a reader summing the directory's *.json
             // never sees a partial one, and runs sharing the directory never overwrite each other.
             let name = "\(record.time.filter { $0 != ":" })-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
