@@ -142,6 +142,9 @@ setup_case gitlab readonly CI_COMMIT_BRANCH=feature CI_COMMIT_REF_NAME=feature
 setup_case none readonly
 setup_case gitlab "failed (1): casbridge-ci: CASBRIDGE_REMOTE_MODE: 'sometimes' is not readwrite or readonly" \
     CI_COMMIT_BRANCH=main CASBRIDGE_REMOTE_MODE=sometimes
+setup_case github "failed (1): casbridge-ci: CASBRIDGE_REMOTE_MODE: 'sometimes' is not readwrite or readonly" \
+    GITHUB_EVENT_NAME=push GITHUB_REF_NAME=main CASBRIDGE_REMOTE_MODE=sometimes
+expect "a refused setup writes nothing to GITHUB_ENV" '[[ ! -s "$last_case/env" ]]'
 setup_case gitlab "failed (1): casbridge-ci: CASBRIDGE_CACHEPROG: /nonexistent/cacheprog is not an executable file" \
     CI_COMMIT_BRANCH=main CASBRIDGE_CACHEPROG=/nonexistent/cacheprog
 status=0
