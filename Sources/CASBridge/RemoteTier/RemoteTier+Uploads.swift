@@ -7,6 +7,8 @@ extension RemoteTier {
         var actionID: Digest
         var entry: ActionEntry
         var path: String
+        /// Blobs the entry carries (the warm manifest's entry: see `attachments(of:)`).
+        var attached: [AttachedBlob] = []
         /// A warm manifest to write (its segments first) instead of a blob.
         var manifest: WarmManifest.Plan?
         var local: LocalStore?
@@ -89,7 +91,7 @@ extension RemoteTier {
             } else {
                 statistics.update { $0.uploadsSkipped += 1 }
             }
-            try await store.record(u.entry, for: u.actionID)
+            try await store.record(u.entry, for: u.actionID, attaching: u.attached)
             return true
         }
         if ok != true && !Task.isCancelled { statistics.update { $0.uploadsDropped += 1 } }
