@@ -162,6 +162,13 @@ struct HelperServerTests {
             lookups.withLock { $0 += 1 }
             return try await super.entry(for: actionID)
         }
+
+        override func entryWithAttachments(for actionID: Digest) async throws -> (
+            entry: ActionEntry, attached: [AttachedBlob]
+        )? {
+            lookups.withLock { $0 += 1 }
+            return try await super.entryWithAttachments(for: actionID)
+        }
     }
 
     @Test("an empty local store starts loading the warm manifest at start-up; one with entries waits for a miss")

@@ -17,6 +17,9 @@ public final class RemoteTier: Sendable {
     let announcedDown = Atomic<Bool>(false)
     let announcedLocalFailure = Atomic<Bool>(false)
     let announcedCorruption = Atomic<Bool>(false)
+    let announcedColdRemote = Atomic<Bool>(false)
+    /// Consecutive action-cache misses: past a threshold, misses stop waiting for the remote.
+    let missStreak = MissStreak()
 
     let uploads: Mutex<UploadState>
     let warm = Mutex(WarmState())
@@ -125,9 +128,14 @@ public final class RemoteTier: Sendable {
                 return hit
             }
         }
-        guard let found = await guarded("get action \(actionID)", { try await store.entry(for: actionID) }),
-            let entry = found
-        else {
+        if missStreak.isCold {
+            probeInBackground(actionID)
+            statistics.update { $0.remoteMisses += 1 }
+            return nil
+        }
+        let looked = await guarded("get action \(actionID)", { try await store.entry(for: actionID) })
+        if let looked { missStreak.note(hit: looked != nil) }
+        guard let found = looked, let entry = found else {
             statistics.update { $0.remoteMisses += 1 }
             return nil
         }
@@ -136,6 +144,25 @@ public final class RemoteTier: Sendable {
             return nil
         }
         return recordLocally(entry, for: actionID, in: local)
+    }
+
+    /// Whether misses are answered without waiting for the remote (`MissStreak`).
+    package var isSkippingMisses: Bool { missStreak.isCold }
+
+    /// While the remote misses everything (`missStreak`), one lookup at a time still asks
+    /// it, in the background, so that its first hit makes gets wait for it again.
+    private func probeInBackground(_ actionID: Digest) {
+        guard missStreak.startProbe() else { return }
+        if missStreak.isCold, !announcedColdRemote.exchange(true, ordering: .relaxed) {
+            let streak = MissStreak.threshold
+            logger.info("remote \(store.name): \(streak) misses in a row; misses stop waiting for it until it hits")
+        }
+        Task.detached { [self] in
+            defer { missStreak.endProbe() }
+            if let found = await guarded("get action \(actionID)", { try await store.entry(for: actionID) }) {
+                missStreak.note(hit: found != nil)
+            }
+        }
     }
 
     func recordLocally(_ entry: ActionEntry, for actionID: Digest, in local: LocalStore) -> LocalStore.Hit? {
