@@ -45,7 +45,7 @@ public final class RemoteTier: Sendable {
     /// Creates a tier over `store`.
     public init(
         store: any CacheStore, mode: RemoteMode, statistics: HelperStatistics, logger: Logger,
-        breaker: CircuitBreaker = CircuitBreaker(), maxConcurrentUploads: Int = 4, maxQueuedUploads: Int = 4096,
+        breaker: CircuitBreaker = CircuitBreaker(), maxConcurrentUploads: Int = 16, maxQueuedUploads: Int = 4096,
         manifestName: String? = "default", prefetchConcurrency: Int = 32, prefetchBytes: Int64 = 16 << 20,
         prefetchBandwidth: Int64 = 1 << 30, segmentTimeLimit: Duration? = nil
     ) {
