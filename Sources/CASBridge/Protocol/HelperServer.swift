@@ -6,8 +6,9 @@ public import Logging
 /// store (and the remote tier on a local miss), and writes the responses.
 ///
 /// Local gets and puts are served on the reading thread in microseconds; gets that must
-/// ask the remote run as tasks and answer out of order, so a slow remote never blocks
-/// the requests behind them. Every response goes through one `ResponseWriter`.
+/// ask the remote run as children of the remote tier's root task group (`BackgroundTasks`)
+/// and answer out of order, so a slow remote never blocks the requests behind them. A put's
+/// body is received by a `BlobReceiver`. Every response goes through one `ResponseWriter`.
 public final class HelperServer {
     /// How the helper behaves.
     public struct Options: Sendable {
