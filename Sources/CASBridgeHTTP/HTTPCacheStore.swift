@@ -143,14 +143,21 @@ public final class HTTPCacheStore: CacheStore {
     }
 
     public func entry(for actionID: Digest) async throws -> ActionEntry? {
+        guard let (entry, body) = try await actionResult(for: actionID) else { return nil }
+        inline.noteReceived(entry, in: body)
+        return entry
+    }
+
+    /// The entry recorded for `actionID` and the ActionResult it came in. Undecodable
+    /// entries (another writer's, or damaged) are misses.
+    func actionResult(for actionID: Digest) async throws -> (ActionEntry, [UInt8])? {
         let key = ActionMapping.actionKey(for: actionID).digest
         let response = try await request(
             "GET", url("ac", key), extraHeaders: [(name: "Accept-Encoding", value: "zstd")])
-        guard response.status != 404 else { return nil }
-        // Undecodable entries (another writer's, or damaged) are misses.
-        guard let entry = ActionMapping.entry(fromActionResult: response.body) else { return nil }
-        inline.noteReceived(entry, in: response.body)
-        return entry
+        guard response.status != 404, let entry = ActionMapping.entry(fromActionResult: response.body) else {
+            return nil
+        }
+        return (entry, response.body)
     }
 
     /// Sends `count` HEAD requests for the empty blob at once: each takes a connection of its
@@ -164,11 +171,16 @@ public final class HTTPCacheStore: CacheStore {
     }
 
     public func record(_ entry: ActionEntry, for actionID: Digest) async throws {
+        try await putActionResult(inline.actionResult(for: entry), for: actionID)
+    }
+
+    /// Stores `bytes` as the ActionResult of `actionID`.
+    func putActionResult(_ bytes: [UInt8], for actionID: Digest) async throws {
         let key = ActionMapping.actionKey(for: actionID).digest
         let target = url("ac", key)
         let response = try await request(
             "PUT", target, extraHeaders: [(name: "Content-Type", value: "application/octet-stream")],
-            body: .bytes(inline.actionResult(for: entry)))
+            body: .bytes(bytes))
         if response.status == 404 {
             throw CASError(
                 .remote, "\(name) remote: PUT \(target) answered 404 (does the server accept uploads there?)")

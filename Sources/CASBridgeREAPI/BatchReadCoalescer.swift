@@ -27,13 +27,14 @@ final class BatchReadCoalescer: Sendable {
     }
 
     private let state = Mutex(State())
-    /// How many batch calls may be on the wire at once.
+    /// How many batch calls may be on the wire at once: enough that a far server's round
+    /// trips overlap (each call waits one), few enough that calls still gather many blobs.
     let maxInFlight: Int
     /// The most blobs one call asks for.
     let maxBlobs: Int
 
     /// Creates a coalescer.
-    init(maxInFlight: Int = 2, maxBlobs: Int = 256) {
+    init(maxInFlight: Int = 8, maxBlobs: Int = 256) {
         self.maxInFlight = max(1, maxInFlight)
         self.maxBlobs = max(1, maxBlobs)
     }

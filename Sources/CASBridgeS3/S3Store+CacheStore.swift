@@ -83,21 +83,32 @@ extension S3Store {
     }
 
     public func entry(for actionID: Digest) async throws -> ActionEntry? {
+        guard let (entry, body) = try await actionResult(for: actionID) else { return nil }
+        inline.noteReceived(entry, in: body)
+        return entry
+    }
+
+    /// The entry recorded for `actionID` and the ActionResult it came in. Undecodable
+    /// entries (another writer's, or damaged) are misses.
+    func actionResult(for actionID: Digest) async throws -> (ActionEntry, [UInt8])? {
         let key = location.key("ac", ActionMapping.actionKey(for: actionID).digest.hex)
         let response = try await send("GET", key: key)
         switch response.status {
         case 200..<300:
             guard let entry = ActionMapping.entry(fromActionResult: response.body) else { return nil }
-            inline.noteReceived(entry, in: response.body)
-            return entry
+            return (entry, response.body)
         case 404: return nil
         default: throw failure(response, "GET", key: key)
         }
     }
 
     public func record(_ entry: ActionEntry, for actionID: Digest) async throws {
+        try await putActionResult(inline.actionResult(for: entry), for: actionID)
+    }
+
+    /// Stores `bytes` as the ActionResult of `actionID`.
+    func putActionResult(_ bytes: [UInt8], for actionID: Digest) async throws {
         let key = location.key("ac", ActionMapping.actionKey(for: actionID).digest.hex)
-        let bytes = inline.actionResult(for: entry)
         let response = try await send(
             "PUT", key: key, headers: [("content-type", "application/octet-stream")],
             payloadHash: SHA256.hash(bytes).hex, body: .bytes(bytes))

@@ -34,6 +34,12 @@ struct REAPIStoreTests {
         try await StoreConformance.actionRoundTrip(store, backend: "grpc")
     }
 
+    @Test("conformance: blobs attached to an action entry come back with it")
+    func attachmentConformance() async throws {
+        let store = try makeStore()
+        try await StoreConformance.attachedBlobs(store, backend: "grpc", carries: true)
+    }
+
     @Test(
         "grpcs:// speaks TLS: a self-signed server works with --insecure, is refused without it, and never downgrades")
     func tls() async throws {

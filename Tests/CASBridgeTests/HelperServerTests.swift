@@ -158,6 +158,14 @@ struct HelperServerTests {
             lookups.withLock { $0 += 1 }
             return try await super.entry(for: actionID)
         }
+
+        // The warm manifest's entry is asked for with its attachments.
+        override func entryWithAttachments(for actionID: Digest) async throws -> (
+            entry: ActionEntry, attached: [AttachedBlob]
+        )? {
+            lookups.withLock { $0 += 1 }
+            return try await super.entryWithAttachments(for: actionID)
+        }
     }
 
     @Test("an empty local store starts loading the warm manifest at start-up; one with entries waits for a miss")

@@ -25,6 +25,13 @@ struct StoreConformanceTests {
         try await StoreConformance.actionRoundTrip(fixture.store, backend: backend.rawValue)
         withExtendedLifetime(fixture.keepAlive) {}
     }
+
+    @Test("blobs attached to an action entry come back with it", arguments: backends)
+    func attachedBlobs(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        try await StoreConformance.attachedBlobs(fixture.store, backend: backend.rawValue, carries: backend != .local)
+        withExtendedLifetime(fixture.keepAlive) {}
+    }
 }
 
 /// A store under test and whatever keeps it alive.

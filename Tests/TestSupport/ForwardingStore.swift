@@ -33,6 +33,16 @@ open class ForwardingStore: CacheStore, @unchecked Sendable {
         try inner.record(entry, for: actionID)
     }
 
+    open func record(_ entry: ActionEntry, for actionID: Digest, attaching blobs: [AttachedBlob]) async throws {
+        try await inner.record(entry, for: actionID, attaching: blobs)
+    }
+
+    open func entryWithAttachments(for actionID: Digest) async throws -> (
+        entry: ActionEntry, attached: [AttachedBlob]
+    )? {
+        try await inner.entryWithAttachments(for: actionID)
+    }
+
     open func compressesSegments() async -> Bool {
         false
     }

@@ -46,19 +46,7 @@ public enum ActionMapping {
     /// execution_metadata: ExecutedActionMetadata{worker: "casbridge", worker_completed_timestamp: put time}}`
     /// serialized.
     public static func actionResult(for entry: ActionEntry) -> [UInt8] {
-        var w = ProtoWriter()
-        w.message(2) { file in  // output_files
-            file.string(1, outputPath)  // path
-            file.message(2) { writeDigest(&$0, entry.outputID, size: entry.size) }  // digest
-        }
-        w.message(9) { meta in  // execution_metadata
-            meta.string(1, worker)  // worker
-            meta.message(4) { ts in  // worker_completed_timestamp
-                ts.int(1, entry.time.seconds)  // seconds
-                ts.int(2, entry.time.nanoseconds.floorMod(1_000_000_000))  // nanos
-            }
-        }
-        return w.bytes
+        actionResult(for: entry, contents: nil, attachments: [])
     }
 
     /// Parses an `ActionResult` written by any REAPI writer (unknown fields are skipped).

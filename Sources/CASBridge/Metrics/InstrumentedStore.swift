@@ -58,4 +58,14 @@ public final class InstrumentedStore: CacheStore, CompressionReporting {
     public func record(_ entry: ActionEntry, for actionID: Digest) async throws {
         try await measure("put_action") { try await inner.record(entry, for: actionID) }
     }
+
+    public func record(_ entry: ActionEntry, for actionID: Digest, attaching blobs: [AttachedBlob]) async throws {
+        try await measure("put_action") { try await inner.record(entry, for: actionID, attaching: blobs) }
+    }
+
+    public func entryWithAttachments(for actionID: Digest) async throws -> (
+        entry: ActionEntry, attached: [AttachedBlob]
+    )? {
+        try await measure("get_action") { try await inner.entryWithAttachments(for: actionID) }
+    }
 }

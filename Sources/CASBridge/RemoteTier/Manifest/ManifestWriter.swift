@@ -19,11 +19,12 @@ package final class ManifestWriter: Sendable {
     private var logger: Logger { remote.logger }
 
     /// Writes the plan's new segments (compressed where the store asks for it), then the
-    /// manifest itself into the local store, and returns its entry and path for the upload, unless the loaded one already starts with exactly the entries this
+    /// manifest itself into the local store, and returns its entry, path and attachments
+    /// (`ManifestAttachments`) for the upload, unless the loaded one already starts with exactly the entries this
     /// run used (order within them aside) and needs no new segment. Segments that fail, or
     /// are not stored by `segmentDeadline` (half of close's budget: a slow link must not cost
     /// the manifest), are left out of it.
-    func write(_ upload: Upload.Manifest) async -> (entry: ActionEntry, path: String)? {
+    func write(_ upload: Upload.Manifest) async -> (entry: ActionEntry, path: String, attached: [AttachedBlob])? {
         let (local, segmentDeadline) = (upload.local, upload.segmentDeadline)
         let plan = upload.plan.compressing(await store.compressesSegments())
         if let loaded = plan.older, ManifestWriter.leads(loaded, with: plan.used), plan.pending.isEmpty,
@@ -70,7 +71,8 @@ package final class ManifestWriter: Sendable {
         do {
             let time = Timestamp.now()
             let (digest, path) = try local.publish(bytes: bytes, time: time)
-            return (ActionEntry(outputID: digest, size: Int64(bytes.count), time: time), path)
+            let attached = ManifestAttachments.of(manifest, bytes: bytes, digest: digest, local: local)
+            return (ActionEntry(outputID: digest, size: Int64(bytes.count), time: time), path, attached)
         } catch {
             logger.warning("cannot write the warm manifest: \(error)")
             return nil

@@ -3,6 +3,10 @@ extension WarmManifest {
     public static let segmentTarget: Int64 = 4 << 20
     /// Outputs up to this size are packed into segments; larger ones are read on their own.
     public static let maxPackedSize: Int64 = 1 << 20
+    /// A manifest up to this size travels inside its own action entry, with the first outputs.
+    public static let attachedLimit = 1 << 20
+    /// At most this many bytes of the first outputs travel inside the manifest's entry.
+    public static let attachedHeadBytes: Int64 = 512 << 10
 
     /// A run's next manifest, with the segments still to be written.
     public struct Plan: Sendable {

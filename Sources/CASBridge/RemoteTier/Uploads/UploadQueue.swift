@@ -108,12 +108,17 @@ package final class UploadQueue: Sendable {
             await uploadBlob(actionID: actionID, entry: entry, path: path)
         case .manifest(let manifest):
             if let written = await manifests.write(manifest) {
-                await uploadBlob(actionID: manifest.actionID, entry: written.entry, path: written.path)
+                await uploadBlob(
+                    actionID: manifest.actionID, entry: written.entry, path: written.path, attaching: written.attached)
             }
         }
     }
 
-    private func uploadBlob(actionID: Digest, entry: ActionEntry, path: String) async {
+    /// Uploads the blob unless the remote holds it, then records its entry, carrying
+    /// `attached` blobs inside it where the store allows.
+    private func uploadBlob(actionID: Digest, entry: ActionEntry, path: String, attaching attached: [AttachedBlob] = [])
+        async
+    {
         let statistics = remote.statistics
         let store = remote.store
         let ok = await remote.run("upload \(entry.outputID)") { () async throws -> Bool in
@@ -127,7 +132,7 @@ package final class UploadQueue: Sendable {
             } else {
                 statistics.update { $0.uploadsSkipped += 1 }
             }
-            try await store.record(entry, for: actionID)
+            try await store.record(entry, for: actionID, attaching: attached)
             return true
         }
         if ok != true && !Task.isCancelled { statistics.update { $0.uploadsDropped += 1 } }
