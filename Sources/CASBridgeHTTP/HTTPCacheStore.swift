@@ -75,10 +75,10 @@ public final class HTTPCacheStore: CacheStore {
     /// to `CASError`s naming the URL and status.
     func request(
         _ method: String, _ url: String, extraHeaders: [(name: String, value: String)] = [],
-        body: HTTPClient.Body = .none, downloadTo: String? = nil, sink: (any BlobSink)? = nil
+        body: HTTPClient.Body = .none, sink: (any BlobSink)? = nil
     ) async throws -> HTTPClient.Response {
         let response = try await client.send(
-            method: method, url: url, headers: headers + extraHeaders, body: body, downloadTo: downloadTo, sink: sink)
+            method: method, url: url, headers: headers + extraHeaders, body: body, sink: sink)
         if response.isSuccess || response.status == 404 { return response }
         let detail = HTTPCacheStore.snippet(response.body)
         if response.status == 401 || response.status == 403 {
@@ -116,18 +116,6 @@ public final class HTTPCacheStore: CacheStore {
             }
             return missing
         }
-    }
-
-    public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
-        try await readBlobHashed(digest, size: size, into: path) != nil
-    }
-
-    public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
-        if let hash = try inline.read(digest, size: size, into: path) { return hash }
-        let response = try await request(
-            "GET", url("cas", digest), extraHeaders: [(name: "Accept-Encoding", value: "zstd")], downloadTo: path)
-        guard response.status != 404 else { return nil }
-        return try response.downloadHash ?? ContentHash(file: path)
     }
 
     public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {

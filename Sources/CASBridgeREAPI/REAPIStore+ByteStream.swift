@@ -6,8 +6,10 @@ import Glibc
 extension REAPIStore {
     /// Reads a blob through ByteStream.Read (`{instance}/blobs/{hash}/{size}`, or
     /// `{instance}/compressed-blobs/zstd/{hash}/{size}` when the server supports zstd),
-    /// streaming the (decompressed) chunks into `target`.
-    func streamRead(_ digest: Digest, size: Int64, to target: REAPIReadTarget) async throws -> ReadResult {
+    /// streaming the (decompressed) chunks into `sink`; false if the server lacks the blob.
+    /// Every attempt restarts the sink. A failure of the sink's own (a local disk) is an
+    /// `.io` error, not the remote's.
+    func streamRead(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
         let connection = try connection()
         let zstd = await capabilities().zstdStreams
         var request = Google_Bytestream_ReadRequest()
@@ -15,9 +17,12 @@ extension REAPIStore {
             zstd ? "compressed-blobs/zstd/\(digest.hex)/\(size)" : "blobs/\(digest.hex)/\(size)")
         let metadata = self.metadata
         do {
-            let (result, wire) = try await rpc("ByteStream.Read of \(digest)") { [request] options in
-                let writer = try target.open()
-                defer { writer.abandon() }
+            let wire = try await rpc("ByteStream.Read of \(digest)") { [request] options in
+                do {
+                    try sink.restart()
+                } catch {
+                    throw CASError(.io, "grpc: cannot take blob \(digest)", cause: error)
+                }
                 let decompressor = zstd ? ZstdDecompressor.take() : nil
                 defer { decompressor?.recycle() }
                 return try await connection.byteStream.read(request, metadata: metadata, options: options) {
@@ -29,7 +34,13 @@ extension REAPIStore {
                         guard received <= size else {
                             throw CASError(.digestMismatch, "the server sent more than \(size) bytes")
                         }
-                        try writer.write(piece)
+                        do {
+                            try sink.write(piece)
+                        } catch let error as CASError {
+                            throw error
+                        } catch {
+                            throw CASError(.io, "grpc: cannot take blob \(digest)", cause: error)
+                        }
                     }
                     for try await message in response.messages {
                         wire += Int64(message.data.count)
@@ -44,13 +55,13 @@ extension REAPIStore {
                     if let decompressor, !decompressor.finished {
                         throw CASError(.remote, "the zstd stream ended early")
                     }
-                    return (ReadResult.read(try writer.finish()), wire)
+                    return wire
                 }
             }
             counters.withLock { $0.add(raw: size, wire: wire) }
-            return result
+            return true
         } catch let error as CASError where error.code == .notFound {
-            return .absent
+            return false
         }
     }
 

@@ -40,43 +40,32 @@ extension REAPIStore {
         return missing
     }
 
-    public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
-        try await readBlobHashed(digest, size: size, into: path) != nil
-    }
-
-    public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
-        guard case .read(let hash) = try await read(digest, size: size, to: .file(path)) else { return nil }
-        return hash
-    }
-
     public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
-        guard case .read = try await read(digest, size: size, to: .sink(sink)) else { return false }
-        return true
-    }
-
-    /// What a read found: nothing, or the blob (with its hash when it went to a file).
-    enum ReadResult {
-        case absent
-        case read(ContentHash?)
-    }
-
-    private func read(_ digest: Digest, size: Int64, to target: REAPIReadTarget) async throws -> ReadResult {
         learnSize(digest, size)
         if let bytes = inline.take(digest, size: size) {
-            return .read(try target.deliver(Data(bytes)))
+            try bytes.withUnsafeBytes { try Self.deliver($0, to: sink) }
+            return true
         }
         if digest == .empty && size == 0 {
-            return .read(try target.deliver(Data()))
+            try Self.deliver(UnsafeRawBufferPointer(start: nil, count: 0), to: sink)
+            return true
         }
         if await fitsBatch(size) {
             let limit = await batchLimit()
             let data = try await reads.read(digest, size: size, limit: limit) { [self] blobs in
                 try await batchReadBlobs(blobs)
             }
-            guard let data else { return .absent }
-            return .read(try target.deliver(data))
+            guard let data else { return false }
+            try data.withUnsafeBytes { try Self.deliver($0, to: sink) }
+            return true
         }
-        return try await streamRead(digest, size: size, to: target)
+        return try await streamRead(digest, size: size, to: sink)
+    }
+
+    /// Gives `sink` the whole blob `bytes` as one attempt.
+    static func deliver(_ bytes: UnsafeRawBufferPointer, to sink: any BlobSink) throws {
+        try sink.restart()
+        try sink.write(bytes)
     }
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {

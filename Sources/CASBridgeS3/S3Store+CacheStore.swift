@@ -34,19 +34,6 @@ extension S3Store {
         }
     }
 
-    public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
-        try await readBlobHashed(digest, size: size, into: path) != nil
-    }
-
-    public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
-        if let hash = try inline.read(digest, size: size, into: path) {
-            counters.withLock { $0.add(raw: size, wire: size) }
-            return hash
-        }
-        guard let response = try await get(digest, size: size, downloadTo: path) else { return nil }
-        return try response.downloadHash ?? ContentHash(file: path)
-    }
-
     public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
         if try inline.read(digest, size: size, to: sink) {
             counters.withLock { $0.add(raw: size, wire: size) }
@@ -55,14 +42,12 @@ extension S3Store {
         return try await get(digest, size: size, sink: sink) != nil
     }
 
-    /// GETs blob `digest` into `path` or `sink`; nil if the bucket does not hold it.
-    private func get(
-        _ digest: Digest, size: Int64, downloadTo path: String? = nil, sink: (any BlobSink)? = nil
-    ) async throws -> HTTPClient.Response? {
+    /// GETs blob `digest` into `sink`; nil if the bucket does not hold it.
+    private func get(_ digest: Digest, size: Int64, sink: any BlobSink) async throws -> HTTPClient.Response? {
         let key = location.key("cas", digest.hex)
         // Compressed objects carry the metadata marker, Content-Encoding, or both; the HTTP
-        // client decodes either on the fly, so the file holds the plain content.
-        let response = try await send("GET", key: key, downloadTo: path, sink: sink)
+        // client decodes either on the fly, so the sink takes the plain content.
+        let response = try await send("GET", key: key, sink: sink)
         switch response.status {
         case 200..<300: break
         case 404: return nil

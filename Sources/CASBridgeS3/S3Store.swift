@@ -50,15 +50,15 @@ public final class S3Store: CacheStore {
     /// Sends one signed request for `key` (nil: the bucket itself).
     func send(
         _ method: String, key: String?, headers extra: [(name: String, value: String)] = [],
-        payloadHash: String = SigV4Signer.emptyPayloadHash, body: HTTPClient.Body = .none, downloadTo: String? = nil,
+        payloadHash: String = SigV4Signer.emptyPayloadHash, body: HTTPClient.Body = .none,
         sink: (any BlobSink)? = nil
     ) async throws -> HTTPClient.Response {
         let path = key.map { location.path(forKey: $0) } ?? location.bucketPath
         let headers = [("host", location.host), ("x-amz-content-sha256", payloadHash)] + extra
         let signed = signer.sign(method: method, path: path, headers: headers, payloadHash: payloadHash, date: .now())
         return try await client.send(
-            method: method, url: location.url(path: path), headers: signed.headers, body: body, downloadTo: downloadTo,
-            sink: sink, zstdMarker: S3Store.encodingHeader)
+            method: method, url: location.url(path: path), headers: signed.headers, body: body, sink: sink,
+            zstdMarker: S3Store.encodingHeader)
     }
 
     /// The error for a failed response: status, S3 code and message; 401/403 are `.unauthorized`.

@@ -80,8 +80,8 @@ public struct TreeCapture {
                 guard TreeEntry.isValidName(name) else {
                     throw CASError(.malformedInput, "module cache file \(full) has a name the tree cannot hold")
                 }
-                let (digest, size) = try FileSystem.hashFile(full)
-                try store.publish(temp: full, digest: digest, size: size, actionID: nil, time: .now())
+                let adopted = try BlobReceiver.adopt(full, into: store)
+                let (digest, size) = (adopted.digest, adopted.size)
                 let executable = st.st_mode & 0o111 != 0
                 entries.append(
                     TreeEntry(kind: executable ? .executable : .file, size: size, digest: digest, name: name))

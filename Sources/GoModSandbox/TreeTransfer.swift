@@ -1,8 +1,9 @@
 public import CASBridge
 import Glibc
 
-/// Moves a tree's blobs between the local store and a remote one. Every blob that
-/// comes from the remote is checked against its digest before it is published locally.
+/// Moves a tree's blobs between the local store and a remote one. Every blob that comes
+/// from the remote is received by a `BlobReceiver`, which publishes it locally only if it
+/// hashes to its digest.
 public struct TreeTransfer: Sendable {
     /// The local store.
     public let local: LocalStore
@@ -75,23 +76,16 @@ public struct TreeTransfer: Sendable {
     }
 
     private func download(_ digest: Digest, size: Int64, what: String) async throws {
-        let temp = try local.makeTempFile(for: digest)
-        close(temp.fd)
-        do {
-            guard let hash = try await remote.readBlobHashed(digest, size: size, into: temp.path) else {
-                throw CASError(.notFound, "remote \(remote.name) lacks blob \(digest) (\(what))")
-            }
-            let (actual, actualSize) = (hash.digest, hash.size)
-            guard actual == digest, actualSize == size else {
-                throw CASError(
-                    .digestMismatch,
-                    "remote \(remote.name) served blob \(digest) (\(what)) with the wrong content: \(actual), \(actualSize) bytes"
-                )
-            }
-            try local.publish(temp: temp.path, digest: digest, size: size, actionID: nil, time: .now())
-        } catch {
-            unlink(temp.path)
-            throw error
+        let receiver = try BlobReceiver(into: local, expecting: digest)
+        defer { receiver.discard() }
+        guard try await remote.readBlob(digest, size: size, to: receiver) else {
+            throw CASError(.notFound, "remote \(remote.name) lacks blob \(digest) (\(what))")
+        }
+        if case .mismatch(let actual) = try receiver.publish(as: digest, size: size) {
+            throw CASError(
+                .digestMismatch,
+                "remote \(remote.name) served blob \(digest) (\(what)) with the wrong content: \(actual.digest), \(actual.size) bytes"
+            )
         }
     }
 

@@ -19,7 +19,7 @@ struct HelperServerTests {
             self.failing = failing
         }
         func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> { Set(digests) }
-        func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool { false }
+        func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool { false }
         func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {}
         func entry(for actionID: Digest) async throws -> ActionEntry? {
             calls.withLock { $0 += 1 }
@@ -38,9 +38,9 @@ struct HelperServerTests {
         let reads = Mutex(0)
         init(local: Bool) { self.local = local }
         func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> { [] }
-        func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
             reads.withLock { $0 += 1 }
-            if local { throw SystemError("write \(path)", errno: ENOSPC) }
+            if local { throw SystemError("write blob \(digest)", errno: ENOSPC) }
             throw CASError(.remote, "unstorable remote: connection reset")
         }
         func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {}
@@ -119,11 +119,7 @@ struct HelperServerTests {
         let hitAction = Digest(bytes: Array(repeating: 1, count: 32))!
         let slowAction = Digest(bytes: Array(repeating: 2, count: 32))!
         let body = Array("local output".utf8)
-        let temp = try local.makeTempFile()
-        try FileSystem.writeAll(temp.fd, body)
-        close(temp.fd)
-        try local.publish(
-            temp: temp.path, digest: SHA256.hash(body), size: Int64(body.count), actionID: hitAction, time: .now())
+        try local.publish(bytes: body, actionID: hitAction)
 
         let remote = FakeRemote(slow: [slowAction])
         let statistics = HelperStatistics()
@@ -163,6 +159,7 @@ struct HelperServerTests {
             return try await super.entry(for: actionID)
         }
 
+        // The warm manifest's entry is asked for with its attachments.
         override func entryWithAttachments(for actionID: Digest) async throws -> (
             entry: ActionEntry, attached: [AttachedBlob]
         )? {

@@ -14,13 +14,8 @@ struct LocalStoreTests {
 
     func put(_ store: LocalStore, _ text: String, action: UInt8, time: Timestamp = .now()) throws -> (Digest, String) {
         let bytes = Array(text.utf8)
-        let digest = SHA256.hash(bytes)
-        let temp = try store.makeTempFile()
-        try FileSystem.writeAll(temp.fd, bytes)
-        close(temp.fd)
-        let path = try store.publish(
-            temp: temp.path, digest: digest, size: Int64(bytes.count),
-            actionID: Digest(bytes: Array(repeating: action, count: 32)), time: time)
+        let (digest, path) = try store.publish(
+            bytes: bytes, actionID: Digest(bytes: Array(repeating: action, count: 32)), time: time)
         return (digest, path)
     }
 
@@ -196,13 +191,15 @@ struct LocalStoreTests {
         close(abandoned.fd)
         let shard = String(store.blobPath(digest).dropLast(65))
         #expect(abandoned.path.hasPrefix(shard + "/.tmp-"))
-        let temp = try store.makeTempFile(for: digest)
-        try FileSystem.writeAll(temp.fd, bytes)
-        close(temp.fd)
-        let path = try store.publish(
-            temp: temp.path, digest: digest, size: Int64(bytes.count), actionID: Self.action(1), time: .now())
+        let receiver = try BlobReceiver(into: store, expecting: digest)
+        #expect(receiver.path.hasPrefix(shard + "/.tmp-"))
+        try bytes.withUnsafeBytes { try receiver.write($0) }
+        guard case .published(_, let path) = try receiver.publish(as: digest, actionID: Self.action(1)) else {
+            Issue.record("the blob must be published")
+            return
+        }
         #expect(path == store.blobPath(digest))
-        #expect(!FileManager.default.fileExists(atPath: temp.path))
+        #expect(!FileManager.default.fileExists(atPath: receiver.path))
         #expect(store.summary().blobs == 1)
         #expect(store.summary().bytes == Int64(bytes.count))
 

@@ -15,13 +15,7 @@ struct VerifyTests {
 
     func put(_ store: LocalStore, _ text: String, action: UInt8) throws -> Digest {
         let bytes = Array(text.utf8)
-        let digest = SHA256.hash(bytes)
-        let temp = try store.makeTempFile()
-        try FileSystem.writeAll(temp.fd, bytes)
-        close(temp.fd)
-        _ = try store.publish(
-            temp: temp.path, digest: digest, size: Int64(bytes.count), actionID: Self.action(action), time: .now())
-        return digest
+        return try store.publish(bytes: bytes, actionID: Self.action(action)).digest
     }
 
     static func action(_ n: UInt8) -> Digest { Digest(bytes: Array(repeating: n, count: 32))! }

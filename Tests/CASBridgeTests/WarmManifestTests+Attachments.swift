@@ -37,11 +37,6 @@ extension WarmManifestTests {
             reads.add(1, ordering: .relaxed)
             return try await super.readBlob(digest, size: size, to: sink)
         }
-
-        override func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
-            reads.add(1, ordering: .relaxed)
-            return try await super.readBlob(digest, size: size, into: path)
-        }
     }
 
     /// Run 1 over `store` with an empty local store: gets every action (through the action

@@ -16,12 +16,7 @@ extension WarmManifestTests {
         // A manifest without segments: every output is a read of its own.
         let manifestBytes = WarmManifest(zip(actions, entries).map { WarmManifest.Record(actionID: $0, entry: $1) })
             .encoded()
-        let temp = try backing.makeTempFile()
-        try FileSystem.writeAll(temp.fd, manifestBytes)
-        close(temp.fd)
-        try backing.publish(
-            temp: temp.path, digest: SHA256.hash(manifestBytes), size: Int64(manifestBytes.count),
-            actionID: WarmManifest.actionID(named: "ci"), time: .now())
+        try backing.publish(bytes: manifestBytes, actionID: WarmManifest.actionID(named: "ci"))
 
         let remote = HeldReads(backing, holding: entries[0].outputID)
         defer { remote.released.withLock { $0 = true } }

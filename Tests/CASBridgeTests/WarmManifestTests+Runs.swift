@@ -28,13 +28,9 @@ extension WarmManifestTests {
     /// Stores `body` in `store` as the output of `action`; returns its entry.
     static func put(_ body: String, action: UInt8, in store: LocalStore) throws -> ActionEntry {
         let bytes = Array(body.utf8)
-        let temp = try store.makeTempFile()
-        try FileSystem.writeAll(temp.fd, bytes)
-        close(temp.fd)
         let entry = ActionEntry(outputID: SHA256.hash(bytes), size: Int64(bytes.count), time: .now())
         try store.publish(
-            temp: temp.path, digest: entry.outputID, size: entry.size,
-            actionID: Digest(bytes: [UInt8](repeating: action, count: 32))!, time: entry.time)
+            bytes: bytes, actionID: Digest(bytes: [UInt8](repeating: action, count: 32))!, time: entry.time)
         return entry
     }
 
@@ -171,10 +167,10 @@ extension WarmManifestTests {
             self.held = held
             super.init(inner)
         }
-        override func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        override func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
             reads.withLock { $0.append(digest) }
             while digest == held && !released.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
-            return try await inner.readBlob(digest, size: size, into: path)
+            return try await inner.readBlob(digest, size: size, to: sink)
         }
     }
 

@@ -17,10 +17,6 @@ open class ForwardingStore: CacheStore, @unchecked Sendable {
         try await inner.missingBlobs(digests)
     }
 
-    open func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
-        try await inner.readBlob(digest, size: size, into: path)
-    }
-
     open func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
         try await inner.readBlob(digest, size: size, to: sink)
     }

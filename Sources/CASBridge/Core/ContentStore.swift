@@ -2,8 +2,9 @@ import Glibc
 
 /// A content-addressed store of blobs keyed by the SHA-256 of their content.
 ///
-/// Blobs move through files so that no blob is ever held whole in memory. Readers of a
-/// store must not trust it: callers verify every blob they fetch against its digest.
+/// Blobs move through files and sinks so that no blob is ever held whole in memory. Readers
+/// of a store must not trust it: every blob fetched is received by a `BlobReceiver`, which
+/// publishes it only if it hashes to its digest.
 public protocol ContentStore: Sendable {
     /// A short name of the store for messages and metrics, such as `local`, `http`, `s3`.
     var name: String { get }
@@ -16,22 +17,11 @@ public protocol ContentStore: Sendable {
     /// the default ignores the sizes and calls `missingBlobs(_:)`.
     func missingBlobs(sized blobs: [(digest: Digest, size: Int64)]) async throws -> Set<Digest>
 
-    /// Copies the blob `digest` of `size` bytes into a new file at `path`.
-    ///
-    /// Returns false if the store does not hold the blob. The file's content is not
-    /// verified here; the caller checks it against `digest` before using it.
-    func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool
-
-    /// Copies the blob like `readBlob(_:size:into:)` and returns the hash of what it wrote
-    /// to `path`, or nil if the store does not hold the blob. Stores that see the bytes as
-    /// they write them hash them then, so callers verify a download without reading it
-    /// back; the default reads the file back.
-    func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash?
-
-    /// Streams the blob `digest` of `size` bytes to `sink` as it arrives; returns false if
-    /// the store does not hold the blob. Nothing is verified here: the sink checks what it
-    /// takes. Remote stores deliver without a file in between; the default goes through a
-    /// temporary file.
+    /// Delivers the blob `digest` of `size` bytes to `sink` as it arrives; returns false if
+    /// the store does not hold the blob (the sink then saw nothing). The one read of a store:
+    /// every attempt (a retry after a failure part-way too) starts with `sink.restart()`, so
+    /// the sink holds exactly one attempt's bytes. Nothing is verified here: a
+    /// `BlobReceiver` checks what it takes before anything is published.
     func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool
 
     /// Stores the `size` bytes of the file at `path` as blob `digest`.
@@ -50,21 +40,6 @@ public protocol ContentStore: Sendable {
 }
 
 extension ContentStore {
-    public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
-        guard try await readBlob(digest, size: size, into: path) else { return nil }
-        return try ContentHash(file: path)
-    }
-
-    public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
-        let temp = try FileSystem.makeTemporaryFile(prefix: "casbridge-read")
-        close(temp.fd)
-        defer { unlink(temp.path) }
-        guard try await readBlob(digest, size: size, into: temp.path) else { return false }
-        try sink.restart()
-        try FileSystem.stream(temp.path) { try sink.write($0) }
-        return true
-    }
-
     public func missingBlobs(sized blobs: [(digest: Digest, size: Int64)]) async throws -> Set<Digest> {
         try await missingBlobs(blobs.map(\.digest))
     }
@@ -72,4 +47,22 @@ extension ContentStore {
     public func compressesSegments() async -> Bool { false }
 
     public func openConnections(_ count: Int) async {}
+
+    /// Reads the blob into a new file at `path` (not verified) and returns the hash of what
+    /// was written, or nil (and no file) if the store does not hold it. For tests and tools;
+    /// the helper receives blobs with a `BlobReceiver`.
+    package func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
+        let file = try BlobFileWriter(path: path)
+        guard try await readBlob(digest, size: size, to: file) else {
+            file.abandon()
+            unlink(path)
+            return nil
+        }
+        return try file.finish()
+    }
+
+    /// `readBlobHashed(_:size:into:)`, saying only whether the store holds the blob.
+    package func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
+        try await readBlobHashed(digest, size: size, into: path) != nil
+    }
 }

@@ -13,8 +13,12 @@ import Synchronization
 /// dirty pages for write-back. Where `O_DIRECT` is refused (tmpfs, some network file
 /// systems), every byte is written through the page cache as usual.
 ///
+/// A writer is a `BlobSink`: `restart()` empties the file and the hash, so a read retried
+/// after a partial failure starts over cleanly. After a failed write, later writes only hash
+/// (the caller learns what arrived) and throw that failure again.
+///
 /// Used by one thread at a time; `finish()` closes the file.
-public final class BlobFileWriter {
+public final class BlobFileWriter: BlobSink, @unchecked Sendable {
     /// Bytes at the start of a file that are written through the page cache.
     public static let headBytes = 32 << 10
     /// The same for a package archive (`!<arch>\n`), of which the go command reads 1 KiB.
@@ -27,6 +31,7 @@ public final class BlobFileWriter {
     public let path: String
     private var fd: Int32
     private var hasher: SHA256? = SHA256()
+    private var failure: (any Error)?
     private var taken: Int64 = 0
     private var written: Int64 = 0
     private var staging: UnsafeMutableRawPointer?
@@ -40,11 +45,13 @@ public final class BlobFileWriter {
         try self.init(fd: FileSystem.openEmptied(path), path: path)
     }
 
-    /// Writes to `fd`, an open, empty file at `path`; the writer owns the descriptor.
-    public init(fd: Int32, path: String) {
+    /// Writes to `fd`, an open, empty file at `path`; the writer owns the descriptor. With
+    /// `throughPageCache`, every byte goes through the page cache (a put: the go command
+    /// reads the file it just stored).
+    public init(fd: Int32, path: String, throughPageCache: Bool = false) {
         self.fd = fd
         self.path = path
-        directAllowed = BlobFileWriter.directWorks.load(ordering: .relaxed)
+        directAllowed = !throughPageCache && BlobFileWriter.directWorks.load(ordering: .relaxed)
     }
 
     deinit {
@@ -55,12 +62,35 @@ public final class BlobFileWriter {
     /// Bytes taken so far.
     public var size: Int64 { taken }
 
+    /// Empties the file and forgets what was taken, for another attempt at the same blob.
+    public func restart() throws {
+        guard fd >= 0 else { throw SystemError("write \(path)", errno: EBADF) }
+        hasher = SHA256()
+        failure = nil
+        staged = 0
+        head = BlobFileWriter.headBytes
+        defer { taken = 0 }
+        guard written > 0 || taken > 0 else { return }
+        written = 0
+        guard ftruncate(fd, 0) == 0 else { throw SystemError("ftruncate \(path)", errno: errno) }
+    }
+
     /// Appends `bytes`.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard fd >= 0 else { throw SystemError("write \(path)", errno: EBADF) }
         hasher?.update(bytes)
         if taken == 0, bytes.starts(with: BlobFileWriter.archiveMagic) { head = BlobFileWriter.archiveHeadBytes }
         taken += Int64(bytes.count)
+        if let failure { throw failure }
+        do {
+            try store(bytes)
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    private func store(_ bytes: UnsafeRawBufferPointer) throws {
         var rest = bytes
         if staging == nil {
             let n = min(rest.count, directAllowed ? max(0, head - Int(written)) : rest.count)
@@ -80,9 +110,14 @@ public final class BlobFileWriter {
         }
     }
 
-    /// Writes what is left, closes the file and returns the hash of every byte taken.
+    /// Writes what is left, closes the file and returns the hash of every byte taken; throws
+    /// (closing the file) if a write failed.
     public func finish() throws -> ContentHash {
         guard fd >= 0 else { throw SystemError("write \(path)", errno: EBADF) }
+        if let failure {
+            abandon()
+            throw failure
+        }
         let aligned = staged & ~(BlobFileWriter.alignment - 1)
         if aligned > 0 { try writeStaged(aligned) }
         if staged > 0 {
@@ -95,12 +130,16 @@ public final class BlobFileWriter {
         return ContentHash(digest: hasher.take()!.finalize(), size: taken)
     }
 
-    /// Closes the file without writing what is staged (the caller removes it).
-    public func abandon() {
-        guard fd >= 0 else { return }
+    /// Closes the file without writing what is staged (the caller removes it) and returns
+    /// the hash of every byte taken, written or not (nil once the file is closed).
+    @discardableResult
+    public func abandon() -> ContentHash? {
+        guard fd >= 0 else { return nil }
         close(fd)
         fd = -1
         staged = 0
+        guard let hasher = hasher.take() else { return nil }
+        return ContentHash(digest: hasher.finalize(), size: taken)
     }
 
     /// Writes the first `count` staged bytes (a multiple of the alignment) at the end of the

@@ -1,21 +1,15 @@
-import Glibc
-
 extension LocalStore {
-    /// Stores `bytes` (small, in memory) as a blob, without an action entry, and returns
-    /// its digest and path. Goes through a temporary file like every write.
+    /// Stores `bytes` (small, in memory) as a blob named by their hash, recording it under
+    /// `actionID` if one is given, and returns its digest and path. Goes through a
+    /// `BlobReceiver` like every write.
     @discardableResult
-    public func publish(bytes: [UInt8], time: Timestamp = .now()) throws -> (digest: Digest, path: String) {
-        let digest = SHA256.hash(bytes)
-        let temp = try makeTempFile(for: digest)
-        do {
-            try FileSystem.writeAll(temp.fd, bytes, path: temp.path)
-        } catch {
-            close(temp.fd)
-            unlink(temp.path)
-            throw error
-        }
-        close(temp.fd)
-        let path = try publish(temp: temp.path, digest: digest, size: Int64(bytes.count), actionID: nil, time: time)
-        return (digest, path)
+    public func publish(bytes: [UInt8], actionID: Digest? = nil, time: Timestamp = .now()) throws
+        -> (digest: Digest, path: String)
+    {
+        let receiver = try BlobReceiver(into: self, expecting: nil, throughPageCache: true)
+        try bytes.withUnsafeBytes { try receiver.write($0) }
+        guard case .published(let hash, let path) = try receiver.publish(as: nil, actionID: actionID, time: time)
+        else { throw CASError(.io, "local store: \(bytes.count) bytes in memory did not hash to themselves") }
+        return (hash.digest, path)
     }
 }

@@ -1,17 +1,13 @@
 import Glibc
 
+/// The local store as a `CacheStore` (a remote in tests, a source for copies): writes go
+/// through a `BlobReceiver` like every blob from outside.
 extension LocalStore: CacheStore {
     /// `local`.
     public var name: String { "local" }
 
     public func missingBlobs(_ digests: [Digest]) async throws -> Set<Digest> {
         Set(digests.filter { !hasBlob($0) })
-    }
-
-    public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
-        guard hasBlob(digest) else { return false }
-        try FileSystem.copyFile(blobPath(digest), to: path)
-        return true
     }
 
     public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
@@ -28,20 +24,17 @@ extension LocalStore: CacheStore {
     }
 
     public func writeBlob(_ digest: Digest, size: Int64, from path: String) async throws {
-        let temp = try makeTempFile(for: digest)
-        close(temp.fd)
+        let receiver = try BlobReceiver(into: self, expecting: digest, throughPageCache: true)
         do {
-            try FileSystem.copyFile(path, to: temp.path)
-            let (actual, actualSize) = try FileSystem.hashFile(temp.path)
-            guard actual == digest, actualSize == size else {
-                throw CASError(
-                    .digestMismatch,
-                    "local store: \(path) hashes to \(actual) (\(actualSize) bytes), not \(digest) (\(size) bytes)")
-            }
-            try publish(temp: temp.path, digest: digest, size: size, actionID: nil, time: .now())
+            try FileSystem.stream(path) { try receiver.write($0) }
         } catch {
-            unlink(temp.path)
+            receiver.discard()
             throw error
+        }
+        if case .mismatch(let hash) = try receiver.publish(as: digest, size: size) {
+            throw CASError(
+                .digestMismatch,
+                "local store: \(path) hashes to \(hash.digest) (\(hash.size) bytes), not \(digest) (\(size) bytes)")
         }
     }
 

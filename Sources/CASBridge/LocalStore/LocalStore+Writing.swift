@@ -1,7 +1,7 @@
 import Glibc
 
 extension LocalStore {
-    /// A temporary file in the store, to be published with `publish`.
+    /// A temporary file in the store (a `BlobReceiver`'s, or a scratch file).
     public struct TempFile: Sendable {
         /// Its open descriptor, for writing.
         public let fd: Int32
@@ -33,15 +33,13 @@ extension LocalStore {
         }
     }
 
-    /// Publishes a closed temporary file whose content the caller has verified to be
-    /// `digest` of `size` bytes, records `entry` under `actionID` if one is given, and
-    /// returns the blob's path. The temporary file is consumed.
+    /// Publishes content a `BlobReceiver` verified, records it under `actionID` if one is
+    /// given, and returns the blob's path. The temporary file is consumed.
     ///
     /// An existing verified blob is never rewritten; an existing corrupt one is replaced.
     @discardableResult
-    public func publish(temp path: String, digest: Digest, size: Int64, actionID: Digest?, time: Timestamp)
-        throws -> String
-    {
+    package func publish(_ blob: consuming BlobReceiver.Verified, actionID: Digest?, time: Timestamp) throws -> String {
+        let (path, digest, size) = (blob.temp, blob.hash.digest, blob.hash.size)
         let target = blobPath(digest)
         lockShared()
         defer { unlock() }

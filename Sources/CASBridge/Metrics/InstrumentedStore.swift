@@ -35,14 +35,6 @@ public final class InstrumentedStore: CacheStore, CompressionReporting {
         try await measure("find_missing") { try await inner.missingBlobs(sized: blobs) }
     }
 
-    public func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
-        try await measure("read_blob") { try await inner.readBlob(digest, size: size, into: path) }
-    }
-
-    public func readBlobHashed(_ digest: Digest, size: Int64, into path: String) async throws -> ContentHash? {
-        try await measure("read_blob") { try await inner.readBlobHashed(digest, size: size, into: path) }
-    }
-
     public func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
         try await measure("read_blob") { try await inner.readBlob(digest, size: size, to: sink) }
     }

@@ -6,8 +6,9 @@ public import Logging
 /// store (and the remote tier on a local miss), and writes the responses.
 ///
 /// Local gets and puts are served on the reading thread in microseconds; gets that must
-/// ask the remote run as tasks and answer out of order, so a slow remote never blocks
-/// the requests behind them. Every response goes through one `ResponseWriter`.
+/// ask the remote run as children of the remote tier's root task group (`BackgroundTasks`)
+/// and answer out of order, so a slow remote never blocks the requests behind them. A put's
+/// body is received by a `BlobReceiver`. Every response goes through one `ResponseWriter`.
 public final class HelperServer {
     /// How the helper behaves.
     public struct Options: Sendable {
@@ -154,7 +155,8 @@ public final class HelperServer {
         inFlight.enter()
         let (local, writer, statistics, group) = (self.local, self.writer, self.statistics, inFlight)
         let id = request.id
-        Task.detached {
+        // A child of the tier's root task group, like all of the tier's background work.
+        let spawned = remote.tasks.spawn {
             if let hit = await remote.fetch(actionID, into: local) {
                 statistics.update {
                     $0.remoteHits += 1
@@ -169,35 +171,38 @@ public final class HelperServer {
             }
             group.leave()
         }
+        if !spawned {
+            statistics.update { $0.misses += 1 }
+            statistics.noteMiss(actionID)
+            writer.send(.miss(id: id))
+            group.leave()
+        }
     }
 
     private func handlePut(_ request: ProgRequest) throws {
         statistics.update { $0.puts += 1 }
         // The body must be consumed whatever else is wrong with the request.
-        let temp: LocalStore.TempFile
+        let receiver: BlobReceiver
         do {
-            temp = try local.makeTempFile(for: request.outputID.flatMap { Digest(bytes: $0) })
+            receiver = try BlobReceiver(
+                into: local, expecting: request.outputID.flatMap { Digest(bytes: $0) }, throughPageCache: true)
         } catch {
             if request.bodySize > 0 { _ = try reader.readBody { _ in } }
             statistics.update { $0.putErrors += 1 }
             failToStore(request, "cacheprog: cannot create a temporary file in \(local.directory): \(error)")
             return
         }
-        var hasher = SHA256()
+        // A failed write leaves the receiver hashing the rest, so the body is consumed and
+        // its digest still known.
         var writeError: (any Error)? = nil
         var outcome = InputReader.BodyOutcome.decoded(bytes: 0)
         if request.bodySize > 0 {
             outcome = try reader.readBody { chunk in
-                hasher.update(chunk)
-                if writeError == nil {
-                    do { try FileSystem.writeAll(temp.fd, chunk, path: temp.path) } catch { writeError = error }
-                }
+                do { try receiver.write(chunk) } catch { writeError = writeError ?? error }
             }
         }
-        close(temp.fd)
-        let digest = hasher.finalize()
         func reject(_ message: String, storing: Bool = false) {
-            unlink(temp.path)
+            receiver.discard()
             statistics.update { $0.putErrors += 1 }
             if storing { failToStore(request, message) } else { fail(request, message) }
         }
@@ -214,19 +219,25 @@ public final class HelperServer {
             return reject(
                 "cacheprog: put for action \(actionID): body has \(size) bytes but BodySize is \(request.bodySize)")
         }
-        guard digest == outputID else {
-            return reject(
-                "cacheprog: put for action \(actionID): body hashes to \(digest), not OutputID \(outputID)")
-        }
         if let writeError {
+            let digest = receiver.discard()?.digest
+            if let digest, digest != outputID {
+                return reject(
+                    "cacheprog: put for action \(actionID): body hashes to \(digest), not OutputID \(outputID)")
+            }
             return reject(
-                "cacheprog: put for action \(actionID): writing \(temp.path) failed: \(writeError)", storing: true)
+                "cacheprog: put for action \(actionID): writing \(receiver.path) failed: \(writeError)", storing: true)
         }
         let entry = ActionEntry(outputID: outputID, size: size, time: .now())
         let path: String
         do {
-            path = try local.publish(
-                temp: temp.path, digest: outputID, size: size, actionID: actionID, time: entry.time)
+            switch try receiver.publish(as: outputID, actionID: actionID, time: entry.time) {
+            case .published(_, let published):
+                path = published
+            case .mismatch(let hash):
+                return reject(
+                    "cacheprog: put for action \(actionID): body hashes to \(hash.digest), not OutputID \(outputID)")
+            }
         } catch {
             return reject("cacheprog: put for action \(actionID): \(error)", storing: true)
         }

@@ -5,7 +5,7 @@ import Synchronization
 /// small blobs this process wrote, for inlining in the `record` that follows, and the
 /// contents that arrived inline with an entry, for the `readBlob` that follows. Both sides are
 /// bounded; what does not fit is simply read or written the usual way. Inlined bytes are
-/// verified like any download: the caller hashes what a read delivers.
+/// verified like any download: the `BlobReceiver` a read delivers them to hashes them.
 package final class InlineBlobs: Sendable {
     /// Blobs up to this size are inlined (the blob itself is still stored on its own).
     package static let limit: Int64 = 64 * 1024
@@ -64,14 +64,6 @@ package final class InlineBlobs: Sendable {
             s.received[digest] = bytes
             s.receivedBytes += bytes.count
         }
-    }
-
-    /// Writes the contents received for `digest` (of `size` bytes) to `path`, as a read of the
-    /// blob would; their hash, or nil when none were received.
-    package func read(_ digest: Digest, size: Int64, into path: String) throws -> ContentHash? {
-        guard let bytes = take(digest, size: size) else { return nil }
-        try FileSystem.writeFileAtomically(path, bytes)
-        return ContentHash(bytes: bytes)
     }
 
     /// Writes the contents received for `digest` (of `size` bytes) to `sink`, as a read of the

@@ -1,120 +1,88 @@
-import Glibc
 public import Logging
 import Synchronization
 
-/// A remote store behind the local one: verified downloads, background uploads with
-/// bounded concurrency, a circuit breaker, and read-only mode.
+/// A remote store behind the local one, and the one owner of tiering: a get that misses
+/// locally goes to the remote (the warm manifest, then the action cache), its blob is
+/// downloaded and verified into the local store, and its entry recorded there; puts are
+/// uploaded in the background. The jobs are each one type's (see docs/development.md):
+/// `GuardedRemote` (breaker), `DownloadCoordinator` (single-flight verified downloads),
+/// `ManifestLoader` and `Prefetcher` (warm start), `ManifestUsage` and `ManifestWriter`
+/// (this run's manifest), `UploadQueue` (uploads and their drain), all running their
+/// background work as children of one `BackgroundTasks` root.
 public final class RemoteTier: Sendable {
-    /// The remote store.
-    public let store: any CacheStore
     /// Whether puts are uploaded.
     public let mode: RemoteMode
-    /// The breaker that takes the remote out after repeated failures.
-    public let breaker: CircuitBreaker
-    let logger: Logger
-    let statistics: HelperStatistics
-    let maxConcurrentUploads: Int
-    let announcedDown = Atomic<Bool>(false)
-    let announcedLocalFailure = Atomic<Bool>(false)
-    let announcedCorruption = Atomic<Bool>(false)
-    let announcedColdRemote = Atomic<Bool>(false)
-    /// Consecutive action-cache misses: past a threshold, misses stop waiting for the remote.
-    let missStreak = MissStreak()
-
-    let uploads: Mutex<UploadState>
-    let warm = Mutex(WarmState())
     /// The warm manifest's name; nil when manifests are off.
     public let manifestName: String?
-    /// How many blobs or segments the prefetcher downloads at once, at most.
-    public let prefetchConcurrency: Int
-    /// How many bytes the prefetcher has in flight, at most (one download may exceed it),
-    /// unless the remote's round trip calls for more (`prefetchBandwidth`).
-    public let prefetchBytes: Int64
-    /// The link speed, in bytes per second, that the prefetch window is sized for: twice the
-    /// round trip's worth of it, between `prefetchBytes` and `prefetchCeiling`; 0 keeps the
-    /// window at `prefetchBytes`.
-    public let prefetchBandwidth: Int64
-    /// The largest prefetch window.
-    public static let prefetchCeiling: Int64 = 256 << 20
-    /// Connections opened ahead of the prefetch, while the manifest loads.
-    static let prefetchConnections = 16
     /// At most this long for writing warm-manifest segments at close (always at most half
     /// of close's budget).
     public let segmentTimeLimit: Duration?
+    /// The largest prefetch window.
+    public static let prefetchCeiling: Int64 = Prefetcher.ceiling
 
-    /// Creates a tier over `store`.
+    let remote: GuardedRemote
+    /// The root of the tier's background work, and of the server's gets that wait for it.
+    package let tasks: BackgroundTasks
+    let downloads: DownloadCoordinator
+    let prefetcher: Prefetcher
+    let loader: ManifestLoader?
+    let usage = ManifestUsage()
+    let uploads: UploadQueue
+    /// Consecutive action-cache misses: past a threshold, misses stop waiting for the remote.
+    let missStreak = MissStreak()
+    private let announcedColdRemote = Atomic<Bool>(false)
+
+    /// Creates a tier over `store`. `prefetchConcurrency`, `prefetchBytes` and
+    /// `prefetchBandwidth` size the warm manifest's prefetch (see `Prefetcher`).
     public init(
         store: any CacheStore, mode: RemoteMode, statistics: HelperStatistics, logger: Logger,
         breaker: CircuitBreaker = CircuitBreaker(), maxConcurrentUploads: Int = 16, maxQueuedUploads: Int = 4096,
         manifestName: String? = "default", prefetchConcurrency: Int = 32, prefetchBytes: Int64 = 16 << 20,
         prefetchBandwidth: Int64 = 1 << 30, segmentTimeLimit: Duration? = nil
     ) {
-        self.prefetchBytes = max(1, prefetchBytes)
-        self.prefetchBandwidth = max(0, prefetchBandwidth)
-        self.segmentTimeLimit = segmentTimeLimit
-        self.manifestName = manifestName
-        self.prefetchConcurrency = max(1, prefetchConcurrency)
-        self.store = store
         self.mode = mode
-        self.statistics = statistics
-        self.logger = logger
-        self.breaker = breaker
-        self.maxConcurrentUploads = maxConcurrentUploads
-        uploads = Mutex(UploadState())
-        if mode == .readwrite {
-            let (stream, continuation) = AsyncStream<Upload>.makeStream(
-                bufferingPolicy: .bufferingOldest(maxQueuedUploads))
-            let consumer = Task.detached { [self] in await self.runUploads(stream) }
-            uploads.withLock {
-                $0.continuation = continuation
-                $0.consumer = consumer
-            }
+        self.manifestName = manifestName
+        self.segmentTimeLimit = segmentTimeLimit
+        let tasks = BackgroundTasks()
+        let remote = GuardedRemote(store: store, breaker: breaker, statistics: statistics, logger: logger)
+        let downloads = DownloadCoordinator(remote: remote, tasks: tasks)
+        let prefetcher = Prefetcher(
+            concurrency: prefetchConcurrency, bytes: prefetchBytes, bandwidth: prefetchBandwidth)
+        self.tasks = tasks
+        self.remote = remote
+        self.downloads = downloads
+        self.prefetcher = prefetcher
+        loader = manifestName.map {
+            ManifestLoader(name: $0, remote: remote, downloads: downloads, prefetcher: prefetcher, tasks: tasks)
         }
+        uploads = UploadQueue(
+            remote: remote, manifests: ManifestWriter(remote: remote, maxConcurrent: maxConcurrentUploads),
+            tasks: tasks, maxConcurrent: maxConcurrentUploads, maxQueued: maxQueuedUploads,
+            enabled: mode == .readwrite)
     }
 
-    /// Runs `operation` against the remote unless the breaker is open; failures are
-    /// counted, logged once when the breaker opens, and turned into nil. A failure of this
-    /// machine's own (the local store cannot take a download) is logged once and does not
-    /// count against the remote.
-    func guarded<T: Sendable>(_ what: String, _ operation: () async throws -> T) async -> T? {
-        guard breaker.allow() else { return nil }
-        do {
-            let value = try await operation()
-            if breaker.position != .closed || announcedDown.load(ordering: .relaxed) {
-                if announcedDown.exchange(false, ordering: .relaxed) {
-                    logger.notice("remote \(store.name) is reachable again")
-                }
-            }
-            breaker.succeeded()
-            return value
-        } catch {
-            // Stopped by us (close ended the prefetch), not a remote failure.
-            if error is CancellationError || Task.isCancelled { return nil }
-            // The local side failed (a full disk, say): not the remote's fault, and no reason to
-            // stop uploading what the local store already holds.
-            if RemoteTier.isLocal(error) {
-                breaker.released()
-                if !announcedLocalFailure.exchange(true, ordering: .relaxed) {
-                    logger.warning("remote \(store.name): \(what) failed on this machine, not the remote: \(error)")
-                }
-                return nil
-            }
-            statistics.update { $0.remoteErrors += 1 }
-            logger.debug("remote \(store.name): \(what) failed: \(error)")
-            if breaker.failed() {
-                statistics.update { $0.breakerTrips += 1 }
-                if !announcedDown.exchange(true, ordering: .relaxed) {
-                    logger.warning(
-                        "remote \(store.name) failed repeatedly (last: \(error)); continuing with the local store only")
-                }
-            }
-            return nil
-        }
+    /// The remote store.
+    public var store: any CacheStore { remote.store }
+    /// The breaker that takes the remote out after repeated failures.
+    public var breaker: CircuitBreaker { remote.breaker }
+    var statistics: HelperStatistics { remote.statistics }
+    /// How many blobs or segments the prefetcher downloads at once, at most.
+    public var prefetchConcurrency: Int { prefetcher.concurrency }
+    /// How many bytes the prefetcher has in flight, at most (see `Prefetcher.bytes`).
+    public var prefetchBytes: Int64 { prefetcher.bytes }
+    /// The link speed the prefetch window is sized for (see `Prefetcher.bandwidth`).
+    public var prefetchBandwidth: Int64 { prefetcher.bandwidth }
+
+    /// The prefetch window for a remote whose round trip is `roundTrip` nanoseconds.
+    package func prefetchWindow(roundTrip: Int64) -> Int64 {
+        prefetcher.window(roundTrip: roundTrip)
     }
 
-    /// Whether `error` is this machine's (the local file system's), not the remote's.
-    static func isLocal(_ error: any Error) -> Bool {
-        error is SystemError || (error as? CASError)?.code == .io
+    /// Starts loading the warm manifest and prefetching its blobs into `local`, once: on the
+    /// first local miss, so runs served entirely from the local store never ask for it, or
+    /// at start-up when the local store is empty.
+    public func startWarming(into local: LocalStore) {
+        loader?.start(into: local)
     }
 
     /// Looks `actionID` up remotely (in the warm manifest, loaded on the first call, then
@@ -122,8 +90,10 @@ public final class RemoteTier: Sendable {
     /// (unless it is there already) and records the entry locally.
     public func fetch(_ actionID: Digest, into local: LocalStore) async -> LocalStore.Hit? {
         startWarming(into: local)
-        if let entry = await manifestEntry(for: actionID) {
-            if await blobDownload(entry, into: local).value, let hit = recordLocally(entry, for: actionID, in: local) {
+        if let entry = await loader?.entry(for: actionID) {
+            if await downloads.download(entry, into: local).value,
+                let hit = recordLocally(entry, for: actionID, in: local)
+            {
                 statistics.update { $0.manifestHits += 1 }
                 return hit
             }
@@ -133,13 +103,14 @@ public final class RemoteTier: Sendable {
             statistics.update { $0.remoteMisses += 1 }
             return nil
         }
-        let looked = await guarded("get action \(actionID)", { try await store.entry(for: actionID) })
+        let store = self.store
+        let looked = await remote.run("get action \(actionID)", { try await store.entry(for: actionID) })
         if let looked { missStreak.note(hit: looked != nil) }
         guard let found = looked, let entry = found else {
             statistics.update { $0.remoteMisses += 1 }
             return nil
         }
-        guard await blobDownload(entry, into: local).value else {
+        guard await downloads.download(entry, into: local).value else {
             statistics.update { $0.remoteMisses += 1 }
             return nil
         }
@@ -150,19 +121,35 @@ public final class RemoteTier: Sendable {
     package var isSkippingMisses: Bool { missStreak.isCold }
 
     /// While the remote misses everything (`missStreak`), one lookup at a time still asks
-    /// it, in the background, so that its first hit makes gets wait for it again.
+    /// it, in the background (a child of the tier's root task group), so that its first hit
+    /// makes gets wait for it again.
     private func probeInBackground(_ actionID: Digest) {
         guard missStreak.startProbe() else { return }
-        if missStreak.isCold, !announcedColdRemote.exchange(true, ordering: .relaxed) {
+        if !announcedColdRemote.exchange(true, ordering: .relaxed) {
             let streak = MissStreak.threshold
-            logger.info("remote \(store.name): \(streak) misses in a row; misses stop waiting for it until it hits")
+            remote.logger.info(
+                "remote \(store.name): \(streak) misses in a row; misses stop waiting for it until it hits")
         }
-        Task.detached { [self] in
-            defer { missStreak.endProbe() }
-            if let found = await guarded("get action \(actionID)", { try await store.entry(for: actionID) }) {
-                missStreak.note(hit: found != nil)
+        let (remote, streak) = (self.remote, missStreak)
+        let started = tasks.spawn {
+            defer { streak.endProbe() }
+            let store = remote.store
+            if let found = await remote.run("get action \(actionID)", { try await store.entry(for: actionID) }) {
+                streak.note(hit: found != nil)
             }
         }
+        if !started { missStreak.endProbe() }
+    }
+
+    /// A hit that needs no waiting: the manifest has loaded and names `actionID`, and its
+    /// blob is already in the local store (prefetched and verified). Records the entry
+    /// locally. Nil otherwise; `fetch` then does the rest.
+    public func readyHit(_ actionID: Digest, in local: LocalStore) -> LocalStore.Hit? {
+        guard let entry = loader?.loadedEntry(for: actionID), local.hasBlob(entry.outputID),
+            let hit = recordLocally(entry, for: actionID, in: local)
+        else { return nil }
+        statistics.update { $0.manifestHits += 1 }
+        return hit
     }
 
     func recordLocally(_ entry: ActionEntry, for actionID: Digest, in local: LocalStore) -> LocalStore.Hit? {
@@ -174,104 +161,39 @@ public final class RemoteTier: Sendable {
         return LocalStore.Hit(entry: entry, path: local.blobPath(entry.outputID))
     }
 
-    /// The download of `entry`'s blob into the local store: one per blob, shared by the
-    /// gets and the prefetcher that need it. Its value says whether the blob is there.
-    func blobDownload(_ entry: ActionEntry, into local: LocalStore) -> Task<Bool, Never> {
-        let (task, gate) = warm.withLock { w -> (Task<Bool, Never>, PrefetchGate?) in
-            // A prefetch still waiting for its turn starts now.
-            if let running = w.downloads[entry.outputID] {
-                return (running, w.gates.removeValue(forKey: entry.outputID))
-            }
-            let task: Task<Bool, Never>
-            if let arrival = w.arrivals.removeValue(forKey: entry.outputID) {
-                // Packed in a segment: wait for the read to store it, else read it on its own.
-                task = Task.detached { [self] in
-                    await arrival.wait()
-                    if local.hasBlob(entry.outputID) { return true }
-                    return await self.downloadOrForget(entry, into: local)
-                }
-                w.downloads[entry.outputID] = task
-                return (task, w.gates.removeValue(forKey: entry.outputID))
-            }
-            task = Task.detached { [self] in await self.downloadOrForget(entry, into: local) }
-            w.downloads[entry.outputID] = task
-            return (task, nil)
-        }
-        gate?.open()
-        return task
+    /// Notes that the go command used `entry` for `actionID` (a hit or a put), for the
+    /// manifest this run writes.
+    public func noteUse(_ actionID: Digest, _ entry: ActionEntry) {
+        guard mode == .readwrite, manifestName != nil else { return }
+        usage.note(actionID, entry)
     }
 
-    func download(_ entry: ActionEntry, into local: LocalStore) async -> Bool {
-        if local.hasBlob(entry.outputID) { return true }
-        if Task.isCancelled { return false }
-        // The empty output needs no round trip: its content is known.
-        if entry.outputID == .empty, entry.size == 0 { return (try? local.publish(bytes: [])) != nil }
-        guard let temp = try? local.makeTempFile(for: entry.outputID) else { return false }
-        close(temp.fd)
-        let got = await guarded("read blob \(entry.outputID)") {
-            try await store.readBlobHashed(entry.outputID, size: entry.size, into: temp.path)
-        }
-        guard let got, let hash = got else {
-            unlink(temp.path)
-            return false
-        }
-        let (digest, size) = (hash.digest, hash.size)
-        guard digest == entry.outputID, size == entry.size else {
-            unlink(temp.path)
-            statistics.update { $0.corruptBlobs += 1 }
-            if !announcedCorruption.exchange(true, ordering: .relaxed) {
-                logger.warning(
-                    "remote \(store.name) served blob \(entry.outputID) with the wrong content; treated as a miss (further ones are counted, not logged)"
-                )
-            } else {
-                logger.debug("remote \(store.name) served blob \(entry.outputID) with the wrong content")
-            }
-            return false
-        }
-        statistics.update { $0.bytesDown += size }
-        do {
-            try local.publish(temp: temp.path, digest: digest, size: size, actionID: nil, time: entry.time)
-            return true
-        } catch {
-            unlink(temp.path)
-            return false
-        }
+    /// Queues an upload of a put in the background (read-write mode only).
+    public func enqueueUpload(actionID: Digest, entry: ActionEntry, path: String) {
+        guard mode == .readwrite else { return }
+        uploads.enqueue(.blob(actionID: actionID, entry: entry, path: path))
     }
 
     /// Stops prefetching, queues the warm manifest's upload (read-write mode), stops
     /// accepting uploads and waits up to `timeout` for queued ones to finish.
     /// Returns how many were still pending when the time ran out.
     public func drain(timeout: Duration) async -> Int {
-        stopPrefetching()
+        downloads.stop()
         enqueueManifest(segmentDeadline: .now + min(timeout / 2, segmentTimeLimit ?? timeout))
-        let consumer: Task<Void, Never>? = uploads.withLock { u in
-            u.continuation?.finish()
-            u.continuation = nil
-            return u.consumer
-        }
-        guard let consumer else { return 0 }
-        // nil when every upload finished in time, else how many were pending at the deadline.
-        let left: Int? = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await consumer.value
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let finished = await group.next() ?? false
-            var left: Int? = nil
-            if !finished {
-                // Cancelled uploads end, so the wait for the consumer's task ends too.
-                left = uploads.withLock { $0.pending }
-                consumer.cancel()
-            }
-            group.cancelAll()
-            return left
-        }
-        guard let left else { return 0 }
-        statistics.update { $0.uploadsDropped += left }
-        return left
+        return await uploads.drain(timeout: timeout)
+    }
+
+    /// Queues the writing of this run's manifest (see `WarmManifest.plan` and
+    /// `ManifestWriter`). Nothing is written when the old manifest did not finish loading: a
+    /// partial view must not replace it.
+    private func enqueueManifest(segmentDeadline: ContinuousClock.Instant) {
+        guard mode == .readwrite, let name = manifestName, let (loaded, local) = loader?.outcome else { return }
+        let used = usage.records
+        guard !used.isEmpty else { return }
+        uploads.enqueue(
+            .manifest(
+                Upload.Manifest(
+                    actionID: WarmManifest.actionID(named: name), plan: WarmManifest.plan(used: used, older: loaded),
+                    local: local, segmentDeadline: segmentDeadline)))
     }
 }

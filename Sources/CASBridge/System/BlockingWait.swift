@@ -1,7 +1,11 @@
 import Dispatch
 
 /// Runs `operation` on the concurrency pool and blocks the calling thread until it
-/// finishes. For the synchronous request loop only; never call it from a task.
+/// finishes. For the synchronous entry points only (the request loop's close, the CLI
+/// commands): they run on a thread outside the pool with no task to await from, so one
+/// short-lived unstructured task is the bridge; it finishes before this returns, so it
+/// outlives nothing. Never call it from a task. Background work is not started here but in
+/// the remote tier's root task group (`BackgroundTasks`).
 package func waitForTask<T: Sendable>(_ operation: @escaping @Sendable () async -> T) -> T {
     let semaphore = DispatchSemaphore(value: 0)
     let box = ResultBox<T>()

@@ -1,32 +1,34 @@
 /// The blobs that travel inside the warm manifest's action entry: the manifest itself and
 /// the first outputs the go command asks for, so that a run with an empty local store has
 /// them after one request, not after three round trips (entry, manifest, first segment).
-extension RemoteTier {
-    /// Stores the attached blobs whose bytes hash to their digest; the others are counted
-    /// as corrupt and dropped.
-    func storeAttached(_ attached: [AttachedBlob], into local: LocalStore) {
+enum ManifestAttachments {
+    /// Stores the attached blobs, each received by a `BlobReceiver` and published only if
+    /// its bytes hash to its digest; returns the bytes stored and how many were corrupt
+    /// (dropped).
+    static func store(_ attached: [AttachedBlob], into local: LocalStore) -> (stored: Int64, corrupt: Int) {
         var stored: Int64 = 0
         var corrupt = 0
         for blob in attached {
-            guard blob.isIntact else {
-                corrupt += 1
-                continue
+            guard let receiver = try? BlobReceiver(into: local, expecting: blob.digest, throughPageCache: true)
+            else { continue }
+            do {
+                try blob.bytes.withUnsafeBytes { try receiver.write($0) }
+                switch try receiver.publish(as: blob.digest) {
+                case .published(let hash, _): stored += hash.size
+                case .mismatch: corrupt += 1
+                }
+            } catch {
+                receiver.discard()
             }
-            if (try? local.publish(bytes: blob.bytes)) != nil { stored += Int64(blob.bytes.count) }
         }
-        statistics.update {
-            $0.bytesDown += stored
-            $0.corruptBlobs += corrupt
-        }
+        return (stored, corrupt)
     }
 
     /// What the manifest's entry carries: the manifest itself up to `WarmManifest.attachedLimit`
     /// bytes, and the outputs of up to `InlineBlobs.limit` bytes of its first records that this
     /// run used, up to `WarmManifest.attachedHeadBytes`: what the go command asks for first,
     /// one by one, while the rest is still on its way.
-    func attachments(of manifest: WarmManifest, bytes: [UInt8], digest: Digest, local: LocalStore)
-        -> [AttachedBlob]
-    {
+    static func of(_ manifest: WarmManifest, bytes: [UInt8], digest: Digest, local: LocalStore) -> [AttachedBlob] {
         guard bytes.count <= WarmManifest.attachedLimit else { return [] }
         var attached = [AttachedBlob(digest: digest, bytes: bytes)]
         var total: Int64 = 0

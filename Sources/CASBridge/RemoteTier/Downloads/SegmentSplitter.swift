@@ -1,8 +1,8 @@
 import Glibc
 
 /// Takes a segment's bytes as they arrive and stores the outputs it was asked for in the
-/// local store, each verified against its OutputID on its own: a damaged piece is
-/// counted and dropped, never published.
+/// local store, each received by a `BlobReceiver` of its own: a damaged piece is counted
+/// and dropped, never published.
 ///
 /// Used by one read at a time (the store's delivering thread); `finish()` afterwards.
 final class SegmentSplitter: BlobSink, @unchecked Sendable {
@@ -17,7 +17,7 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
     private let pieces: [Piece]
     private var next = 0
     private var position: Int64 = 0
-    private var current: BlobFileWriter?
+    private var current: BlobReceiver?
     private var done = Set<Digest>()
 
     /// Outputs published so far.
@@ -64,8 +64,7 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
             let chunk = UnsafeRawBufferPointer(rebasing: rest[..<take])
             if !done.contains(piece.entry.outputID) {
                 if position == piece.offset {
-                    let temp = try local.makeTempFile(for: piece.entry.outputID)
-                    current = BlobFileWriter(fd: temp.fd, path: temp.path)
+                    current = try BlobReceiver(into: local, expecting: piece.entry.outputID)
                 }
                 try current?.write(chunk)
             }
@@ -84,27 +83,11 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
     }
 
     private func finishPiece(_ piece: Piece) throws {
-        guard let temp = current else { return }
-        current = nil
+        guard let receiver = current.take() else { return }
         let entry = piece.entry
-        let hash: ContentHash
-        do {
-            hash = try temp.finish()
-        } catch {
-            unlink(temp.path)
-            throw error
-        }
-        guard hash.digest == entry.outputID else {
-            unlink(temp.path)
+        guard case .published = try receiver.publish(as: entry.outputID, size: entry.size, time: entry.time) else {
             corrupt.append(entry.outputID)
             return
-        }
-        do {
-            try local.publish(
-                temp: temp.path, digest: entry.outputID, size: entry.size, actionID: nil, time: entry.time)
-        } catch {
-            unlink(temp.path)
-            throw error
         }
         done.insert(entry.outputID)
         published.append(entry.outputID)
@@ -113,9 +96,6 @@ final class SegmentSplitter: BlobSink, @unchecked Sendable {
     }
 
     private func discardCurrent() {
-        guard let temp = current else { return }
-        current = nil
-        temp.abandon()
-        unlink(temp.path)
+        current.take()?.discard()
     }
 }
