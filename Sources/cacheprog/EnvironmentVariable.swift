@@ -13,6 +13,8 @@ enum EnvironmentVariable: String, CaseIterable {
     case statsDir = "CASBRIDGE_STATS_DIR"
     /// The remote store URL (`--remote`).
     case remote = "CASBRIDGE_REMOTE"
+    /// Stores only read, one URL per line, asked after the remote (`--remote-read`).
+    case remoteRead = "CASBRIDGE_REMOTE_READ"
     /// `readwrite` or `readonly` (`--remote-mode`).
     case remoteMode = "CASBRIDGE_REMOTE_MODE"
     /// Seconds close waits for uploads (`--upload-timeout`).

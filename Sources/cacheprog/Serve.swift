@@ -21,6 +21,13 @@ struct Serve: ParsableCommand {
 
     @Option(
         name: .long,
+        help: ArgumentHelp(
+            "A store only read, asked after --remote when it misses (a pull request's job reading the default branch's cache); repeatable, asked in order (env CASBRIDGE_REMOTE_READ, one URL per line).",
+            valueName: "url"))
+    var remoteRead: [String] = []
+
+    @Option(
+        name: .long,
         help: ArgumentHelp("readwrite or readonly (env CASBRIDGE_REMOTE_MODE; default readwrite).", valueName: "mode"))
     var remoteMode: String?
 
@@ -94,7 +101,8 @@ struct Serve: ParsableCommand {
     /// The parsed options as plain settings.
     var settings: ServeSettings {
         ServeSettings(
-            dir: store.dir, remote: remote, remoteMode: remoteMode, uploadTimeout: uploadTimeout, insecure: insecure,
+            dir: store.dir, remote: remote, remoteRead: remoteRead, remoteMode: remoteMode,
+            uploadTimeout: uploadTimeout, insecure: insecure,
             verbose: verbose, statsFile: statsFile, statsDir: statsDir, metricsFile: metricsFile,
             metricsPush: metricsPush,
             maxSize: maxSize, maxAge: maxAge, trimInterval: trimInterval, manifest: manifest)

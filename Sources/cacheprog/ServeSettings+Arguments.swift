@@ -4,7 +4,7 @@ extension ServeSettings {
     /// every invocation.
     ///
     /// Returns nil for anything but a plain `[serve] [--flag value | --flag=value | -v]…` line
-    /// of `serve`'s own flags, each at most once: help, subcommands, unknown flags, missing
+    /// of `serve`'s own flags, each at most once (`--remote-read` any number of times): help, subcommands, unknown flags, missing
     /// values and repeats go to swift-argument-parser, which reports them.
     init?(commandLine arguments: some Collection<String>) {
         var rest = arguments[...]
@@ -19,7 +19,10 @@ extension ServeSettings {
             } else {
                 name = argument
             }
-            guard seen.insert(name == "-v" ? "--verbose" : name).inserted else { return nil }
+            // --remote-read is the one flag that may repeat.
+            guard seen.insert(name == "-v" ? "--verbose" : name).inserted || name == "--remote-read" else {
+                return nil
+            }
             switch name {
             case "-v", "--verbose", "--insecure":
                 guard value == nil else { return nil }
@@ -36,6 +39,7 @@ extension ServeSettings {
             case "--dir": dir = value
             case "--remote": remote = value
             case "--remote-mode": remoteMode = value
+            case "--remote-read": remoteRead.append(value!)
             case "--upload-timeout": uploadTimeout = value
             case "--stats-file": statsFile = value
             case "--stats-dir": statsDir = value

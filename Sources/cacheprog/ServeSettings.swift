@@ -9,6 +9,7 @@ import Logging
 struct ServeSettings: Equatable {
     var dir: String?
     var remote: String?
+    var remoteRead: [String] = []
     var remoteMode: String?
     var uploadTimeout: String?
     var insecure = false
@@ -83,6 +84,37 @@ struct ServeSettings: Equatable {
         guard let mode = RemoteMode(rawValue: modeText) else {
             throw ValidationError("--remote-mode: '\(modeText)' is not readwrite or readonly")
         }
+        let readURLs =
+            !remoteRead.isEmpty
+            ? remoteRead
+            : (EnvironmentVariable.remoteRead.value ?? "").split(whereSeparator: \.isNewline).map {
+                String($0.filter { !$0.isWhitespace })
+            }.filter { !$0.isEmpty }
+        do {
+            let written = try remoteConfiguration(url).makeStore()
+            var readOnly: [any CacheStore] = []
+            for readURL in readURLs {
+                do {
+                    readOnly.append(try remoteConfiguration(readURL).makeStore())
+                } catch {
+                    throw ValidationError("--remote-read: \(error)")
+                }
+            }
+            let store = readOnly.isEmpty ? written : LayeredStore(written: written, readOnly: readOnly)
+            let backend = InstrumentedStore(store, statistics: statistics)
+            let manifestName = manifest ?? EnvironmentVariable.manifest.value ?? "default"
+            return RemoteTier(
+                store: backend, mode: mode, statistics: statistics, logger: logger,
+                manifestName: manifestName == "off" ? nil : manifestName)
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("--remote: \(error)")
+        }
+    }
+
+    /// The configuration of the remote at `url`, with the flags and variables every remote shares.
+    func remoteConfiguration(_ url: String) throws -> RemoteConfiguration {
         var configuration = RemoteConfiguration(url: url)
         configuration.insecure = insecure
         if let t = EnvironmentVariable.remoteTimeout.value {
@@ -92,20 +124,12 @@ struct ServeSettings: Equatable {
             }
             configuration.requestTimeout = Double(nanoseconds) / 1e9
         }
-        do {
-            if let h = EnvironmentVariable.httpHeaders.value {
-                configuration.httpHeaders = try RemoteConfiguration.parseHeaders(h)
-            }
-            if let h = EnvironmentVariable.grpcHeaders.value {
-                configuration.grpcHeaders = try RemoteConfiguration.parseHeaders(h)
-            }
-            let backend = InstrumentedStore(try configuration.makeStore(), statistics: statistics)
-            let manifestName = manifest ?? EnvironmentVariable.manifest.value ?? "default"
-            return RemoteTier(
-                store: backend, mode: mode, statistics: statistics, logger: logger,
-                manifestName: manifestName == "off" ? nil : manifestName)
-        } catch {
-            throw ValidationError("--remote: \(error)")
+        if let h = EnvironmentVariable.httpHeaders.value {
+            configuration.httpHeaders = try RemoteConfiguration.parseHeaders(h)
         }
+        if let h = EnvironmentVariable.grpcHeaders.value {
+            configuration.grpcHeaders = try RemoteConfiguration.parseHeaders(h)
+        }
+        return configuration
     }
 }
