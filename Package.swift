@@ -83,6 +83,7 @@ let package = Package(
             name: "CASBridgeTests",
             dependencies: [
                 "CASBridge",
+                "CASBridgeFuzz",
                 "CASBridgeHTTP",
                 "CASBridgeS3",
                 "CASBridgeTestSupport",

@@ -5,6 +5,7 @@
 #   fuzz/run.sh TARGET SECONDS [ARGS] fuzz one target from its committed corpus (fuzz/corpus/TARGET)
 #   fuzz/run.sh all SECONDS [ARGS]    every target in turn, SECONDS each (ARGS: libFuzzer's, e.g. -runs=1000000)
 #   fuzz/run.sh replay TARGET FILE... run inputs once (a crash's reproducer), no fuzzing
+# Every mode but list builds first (incremental); CASBRIDGE_FUZZ_NO_BUILD=1 skips that, for runs side by side.
 # New corpus entries go to .build/fuzz/corpus/TARGET (not committed); crashes to .build/fuzz/artifacts/TARGET/.
 # Each run prints "TARGET: N executions, E exec/s, result" at the end. Exits non-zero on a crash.
 set -euo pipefail
@@ -16,6 +17,7 @@ targets=(request index-journal index-table manifest segment gomod-tree gomod-tex
     remote-url flags)
 
 build() {
+    if [ "${CASBRIDGE_FUZZ_NO_BUILD:-}" = 1 ] && [ -x "$binary" ]; then return; fi
     # One static archive of the fuzz targets and everything they use, every module instrumented; libFuzzer's main
     # comes from the link (the targets define LLVMFuzzerTestOneInput).
     swift build -c release --product CASBridgeFuzz --scratch-path "$scratch" "${flags[@]}" >&2
@@ -53,13 +55,13 @@ case "${1:-}" in
     build) build ;;
     list) printf '%s\n' "${targets[@]}" ;;
     replay)
-        [ -x "$binary" ] || build
+        build
         target=$2
         shift 2
         CASBRIDGE_FUZZ_TARGET=$target timeout -k 10 120 "$binary" -runs=1 "$@"
         ;;
     all)
-        [ -x "$binary" ] || build
+        build
         seconds=${2:?usage: fuzz/run.sh all SECONDS [ARGS]}
         shift 2
         failed=0
@@ -69,7 +71,7 @@ case "${1:-}" in
     "" | -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
     *)
         [[ " ${targets[*]} " == *" $1 "* ]] || { echo "unknown target '$1'; fuzz/run.sh list names them" >&2; exit 2; }
-        [ -x "$binary" ] || build
+        build
         run "$@"
         ;;
 esac

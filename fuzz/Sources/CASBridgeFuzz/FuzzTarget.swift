@@ -1,7 +1,8 @@
+import CASBridge
 import Glibc
 
 /// The fuzz targets, one per kind of outside input, named as fuzz/run.sh and fuzz/corpus/ name them.
-enum FuzzTarget: String, CaseIterable {
+package enum FuzzTarget: String, CaseIterable, Sendable {
     /// Request lines and put bodies, as the go command writes them to the helper's stdin.
     case request
     /// The local store's journal (`v1/index`) and its records.
@@ -37,7 +38,7 @@ enum FuzzTarget: String, CaseIterable {
     }()
 
     /// Feeds one input to the target's decoders.
-    func run(_ input: UnsafeRawBufferPointer) {
+    package func run(_ input: UnsafeRawBufferPointer) {
         switch self {
         case .request: FuzzTarget.request(input)
         case .indexJournal: FuzzTarget.indexJournal(input)
@@ -54,13 +55,14 @@ enum FuzzTarget: String, CaseIterable {
         }
     }
 
-    /// A scratch directory for targets that need files, on tmpfs when there is one.
+    /// A scratch directory for targets that need files, on tmpfs when there is one; removed at exit.
     static let scratch: String = {
         let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
         var template = Array("\(base)/casbridge-fuzz-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             fail("cannot create a scratch directory in \(base)")
         }
+        atexit { FileSystem.removeTree(FuzzTarget.scratch) }
         return String(cString: made)
     }()
 
