@@ -36,7 +36,7 @@ run() {
     log=$(mktemp)
     local status=0
     CASBRIDGE_FUZZ_TARGET=$target timeout -k 10 $((seconds + 60)) "$binary" "$corpus" "fuzz/corpus/$target" \
-        -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -max_total_time="$seconds" -max_len=8192 -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$artifacts" "$@" >"$log" 2>&1 || status=$?
     local runs rate
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
