@@ -36,6 +36,7 @@ for ((i = 1; i <= iterations; i++)); do
         killed=$((killed + 1))
     fi
     if wait "$build"; then completed=$((completed + 1)); fi
+    if ((i % 10 == 0)); then echo "kill-helper: $i/$iterations builds, $killed kills" >&2; fi
 done
 
 verify() {
@@ -50,7 +51,7 @@ verify() {
 }
 verify "the kills"
 leftover=$(($(find "$store/v1/blobs" -type f ! -regex '.*/[0-9a-f]\{64\}' | wc -l) + $(find "$store/v1/tmp" -type f | wc -l)))
-checked=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["report"]; print(f"{r[\"blobsChecked\"]} blobs, {r[\"recordsChecked\"]} records")' "$work/verify.json")
+checked=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["report"]; print(r["blobsChecked"], "blobs,", r["recordsChecked"], "records")' "$work/verify.json")
 
 # Then builds must succeed from the store as the kills left it: the first with hits, the second with nothing else.
 stats() {
