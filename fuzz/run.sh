@@ -6,7 +6,8 @@
 #   fuzz/run.sh all SECONDS [ARGS]    every target in turn, SECONDS each (ARGS: libFuzzer's, e.g. -runs=1000000)
 #   fuzz/run.sh replay TARGET FILE... run inputs once (a crash's reproducer), no fuzzing
 # Every mode but list builds first (incremental); CASBRIDGE_FUZZ_NO_BUILD=1 skips that, for runs side by side.
-# New corpus entries go to .build/fuzz/corpus/TARGET (not committed); crashes to .build/fuzz/artifacts/TARGET/.
+# New corpus entries go to fuzz/out/corpus/TARGET, crashes to fuzz/out/artifacts/TARGET/ (not committed; outside
+# .build/fuzz, where a rebuild removes empty directories).
 # Each run prints "TARGET: N executions, E exec/s, result" at the end. Exits non-zero on a crash.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:handle_abort=1}
 run() {
     local target=$1 seconds=$2
     shift 2
-    local corpus=$scratch/corpus/$target artifacts=$scratch/artifacts/$target/ log
+    local corpus=fuzz/out/corpus/$target artifacts=fuzz/out/artifacts/$target/ log
     mkdir -p "$corpus" "$artifacts"
     log=$(mktemp)
     local status=0

@@ -29,7 +29,7 @@ rm -rf "$dependent_store"
 swift test --skip-build --skip 'REAPIStoreTests|REAPICompressionTests'
 swift test --skip-build --filter 'REAPIStoreTests|REAPICompressionTests'
 # Fuzzing (docs/development.md, "Fuzzing"): every libFuzzer target a few seconds from its committed corpus, in its
-# own sanitizer build (.build/fuzz); a crash fails the suite and leaves its input in .build/fuzz/artifacts/.
+# own sanitizer build (.build/fuzz); a crash fails the suite and leaves its input in fuzz/out/artifacts/.
 bash fuzz/run.sh all 2
 # Crash safety: the helper SIGKILLed at random moments of a cold `go build std` (a short loop; RELIABILITY.md has
 # the 50-kill run with a release build), then verify finds nothing damaged and builds succeed with hits.
