@@ -29,6 +29,11 @@ for ((i = 1; i <= iterations; i++)); do
     rm -f "$work/helper.pid"
     "$go" build std >"$work/build.log" 2>&1 &
     build=$!
+    # The delay runs from the helper's start (the go command starts it after loading packages).
+    for ((w = 0; w < 6000; w++)); do
+        [ -s "$work/helper.pid" ] || ! kill -0 "$build" 2>/dev/null && break
+        sleep 0.01
+    done
     delay=$((RANDOM * 32768 + RANDOM))
     delay=$((delay % max_delay + 1))
     sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
@@ -50,7 +55,7 @@ verify() {
     fi
 }
 verify "the kills"
-leftover=$(($(find "$store/v1/blobs" -type f ! -regex '.*/[0-9a-f]\{64\}' | wc -l) + $(find "$store/v1/tmp" -type f | wc -l)))
+leftover=$(($(find "$store/v1/blobs" -type f -name '.tmp-*' | wc -l) + $(find "$store/v1/tmp" -type f | wc -l)))
 checked=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["report"]; print(r["blobsChecked"], "blobs,", r["recordsChecked"], "records")' "$work/verify.json")
 
 # Then builds must succeed from the store as the kills left it: the first with hits, the second with nothing else.
