@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "CASBridgeS3", targets: ["CASBridgeS3"]),
         .library(name: "CASBridgeREAPI", targets: ["CASBridgeREAPI"]),
         .library(name: "GoModSandbox", targets: ["GoModSandbox"]),
+        // The libFuzzer entry points, as one archive that fuzz/run.sh links with the sanitizers' runtime.
+        .library(name: "CASBridgeFuzz", type: .static, targets: ["CASBridgeFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -81,6 +83,7 @@ let package = Package(
             name: "CASBridgeTests",
             dependencies: [
                 "CASBridge",
+                "CASBridgeFuzz",
                 "CASBridgeHTTP",
                 "CASBridgeS3",
                 "CASBridgeTestSupport",
@@ -122,6 +125,14 @@ let package = Package(
         .testTarget(
             name: "GoModSandboxTests",
             dependencies: ["GoModSandbox", "CASBridge", "CASBridgeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // libFuzzer targets over every decoder of outside input (docs/development.md, "Fuzzing"). Plain code:
+        // fuzz/run.sh adds -sanitize=fuzzer,address on its command line, so no unsafeFlags here.
+        .target(
+            name: "CASBridgeFuzz",
+            dependencies: ["CASBridge", "CASBridgeHTTP", "CASBridgeS3", "GoModSandbox"],
+            path: "fuzz/Sources/CASBridgeFuzz",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 export CASBRIDGE_TEST_GO="$PWD/.tools/gobin/go"
 # Generated protobuf/gRPC code (Sources/*/Generated) is not ours to format.
-git ls-files Package.swift "Sources/*.swift" "Tests/*.swift" | grep -v /Generated/ | xargs swift format lint --strict
+git ls-files Package.swift "Sources/*.swift" "Tests/*.swift" "fuzz/*.swift" | grep -v /Generated/ | xargs swift format lint --strict
 swift build --build-tests
 # A package that depends on this one by URL and version, as users' packages do: it builds only if no library product
 # it uses needs unsafeFlags. The working tree's tracked files are tagged in a scratch repository (nothing in ours
@@ -28,6 +28,12 @@ rm -rf "$dependent_store"
 # their own, after the rest.
 swift test --skip-build --skip 'REAPIStoreTests|REAPICompressionTests'
 swift test --skip-build --filter 'REAPIStoreTests|REAPICompressionTests'
+# Fuzzing (docs/development.md, "Fuzzing"): every libFuzzer target a few seconds from its committed corpus, in its
+# own sanitizer build (.build/fuzz); a crash fails the suite and leaves its input in fuzz/out/artifacts/.
+bash fuzz/run.sh all 2
+# Crash safety: the helper SIGKILLed at random moments of a cold `go build std` (a short loop; RELIABILITY.md has
+# the 50-kill run with a release build), then verify finds nothing damaged and builds succeed with hits.
+bash scripts/kill-helper.sh .build/debug/cacheprog 5 3000
 # rules/ci: casbridge-ci under simulated GitHub Actions and GitLab CI, and the .deb (built from the debug binary
 # just built: a release build would add about ten minutes) installed with dpkg, used for go builds, removed.
 bash rules/ci/tests/run.sh .build/debug/cacheprog

@@ -1,7 +1,7 @@
 import CASBridge
 
 extension HTTPCacheStore {
-    struct ParsedURL {
+    package struct ParsedURL {
         var scheme: String
         var base: String
         var credentials: String?
@@ -9,7 +9,7 @@ extension HTTPCacheStore {
     }
 
     /// Splits `http(s)://[user[:password]@]host[:port][/prefix][?zstd=auto|on|off]`.
-    static func parse(_ url: String, redacted: String) throws -> ParsedURL {
+    package static func parse(_ url: String, redacted: String) throws -> ParsedURL {
         guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else {
             throw CASError(.invalidConfiguration, "remote URL '\(redacted)' is not http(s)://host[:port][/prefix]")
         }

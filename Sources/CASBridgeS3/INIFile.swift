@@ -10,7 +10,9 @@ public struct INIFile: Sendable, Equatable {
     /// indented continuation lines (nested settings such as `s3 =` blocks).
     public init(parsing text: String) {
         var current: String? = nil
-        for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for rawLine in text.split(
+            omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+        {
             let indented = rawLine.first == " " || rawLine.first == "\t"
             let line = rawLine.trimmingSpaces
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 /// One object of `go mod download -json` output.
-struct DownloadRecord: Decodable, Sendable {
+package struct DownloadRecord: Decodable, Sendable {
     var path: String
     var version: String?
     var error: String?
@@ -19,7 +19,7 @@ struct DownloadRecord: Decodable, Sendable {
     }
 
     /// Splits concatenated JSON objects and decodes each.
-    static func parseStream(_ bytes: [UInt8]) throws -> [DownloadRecord] {
+    package static func parseStream(_ bytes: [UInt8]) throws -> [DownloadRecord] {
         var records: [DownloadRecord] = []
         var depth = 0
         var inString = false

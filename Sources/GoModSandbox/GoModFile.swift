@@ -11,7 +11,7 @@ public struct GoModFile: Sendable {
     public init(text: String) {
         var inReplaceBlock = false
         var inOtherBlock = false
-        for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
             var line = Substring(rawLine)
             if let comment = GoModFile.commentStart(line) { line = line[..<comment] }
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)

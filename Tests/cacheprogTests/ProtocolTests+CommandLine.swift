@@ -25,6 +25,9 @@ extension ProtocolTests {
             (["--bogus"], "Unknown option '--bogus'"),
             (["--dir"], "Missing value for '--dir <dir>'"),
             (["--max-size", "lots"], "'lots' is not a size"),
+            // Found by fuzz/run.sh flags: trapped converting to Int64 instead.
+            (["--max-age", "333333333333333"], "'333333333333333' is not a duration"),
+            (["--max-size", "1e300GiB"], "'1e300GiB' is not a size"),
             (["-v=1"], "does not take any value"),
         ])
     func badCommandLine(_ arguments: [String], _ expected: String) throws {

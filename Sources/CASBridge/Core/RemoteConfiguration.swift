@@ -29,7 +29,7 @@ public struct RemoteConfiguration: Sendable {
     /// Parses `Name: value` lines (newline or `;`-free) into header pairs.
     public static func parseHeaders(_ text: String) throws -> [(name: String, value: String)] {
         var out: [(String, String)] = []
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
             let trimmed = line.drop(while: { $0 == " " })
             if trimmed.isEmpty { continue }
             guard let colon = trimmed.firstIndex(of: ":"), colon > trimmed.startIndex else {

@@ -69,9 +69,13 @@ extension WarmManifest {
         var live = [Int64](repeating: 0, count: oldSegments.count)
         var counted = Set<Placement>()
         for r in records {
-            if let p = r.placement, counted.insert(p).inserted { live[p.segment] += r.entry.size }
+            // Saturating: the older manifest came from the remote, its sizes are only known to fit their segments.
+            if let p = r.placement, counted.insert(p).inserted {
+                let (sum, overflow) = live[p.segment].addingReportingOverflow(r.entry.size)
+                live[p.segment] = overflow ? Int64.max : sum
+            }
         }
-        let kept = oldSegments.indices.map { live[$0] * 2 >= oldSegments[$0].contentSize }
+        let kept = oldSegments.indices.map { live[$0] >= oldSegments[$0].contentSize - live[$0] }
 
         // Segment keys: kept old ones by their old index, new ones after them.
         enum Key: Hashable {
@@ -96,7 +100,7 @@ extension WarmManifest {
                 continue
             }
             guard usedIDs.contains(r.actionID), r.entry.size > 0, r.entry.size <= packedLimit else { continue }
-            if newPieces.isEmpty || openSize + r.entry.size > segmentTarget {
+            if newPieces.isEmpty || r.entry.size > segmentTarget - openSize {
                 newPieces.append([])
                 openSize = 0
             }

@@ -1,0 +1,64 @@
+import CASBridge
+import CASBridgeHTTP
+import CASBridgeS3
+import Glibc
+
+extension FuzzTarget {
+    /// An ActionResult as an HTTP or REAPI action cache returns it.
+    static func actionResult(_ input: UnsafeRawBufferPointer) {
+        let bytes = [UInt8](input)
+        if let entry = ActionMapping.entry(fromActionResult: bytes) {
+            let again = ActionMapping.entry(fromActionResult: ActionMapping.actionResult(for: entry))
+            precondition(again == entry, "a decoded ActionResult does not survive encoding")
+        }
+        _ = ActionMapping.inlineContents(fromActionResult: bytes)
+    }
+
+    /// An S3 error document.
+    static func s3Error(_ input: UnsafeRawBufferPointer) {
+        _ = S3ErrorResponse(xml: [UInt8](input))
+    }
+
+    /// A shared credentials file, a `----` line, then a config file: parsed, then credentials
+    /// resolved from them for a profile named on the credentials file's first line.
+    static func awsConfig(_ input: UnsafeRawBufferPointer) {
+        let (credentials, config) = halves(input)
+        _ = INIFile(parsing: String(decoding: credentials, as: UTF8.self))
+        _ = INIFile(parsing: String(decoding: config, as: UTF8.self))
+        let credentialsPath = "\(scratch)/credentials"
+        let configPath = "\(scratch)/config"
+        credentials.withUnsafeBytes { _ = close(file(credentialsPath, $0)) }
+        config.withUnsafeBytes { _ = close(file(configPath, $0)) }
+        let firstLine = credentials.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first ?? []
+        let profile = String(decoding: firstLine.drop(while: { $0 == UInt8(ascii: "#") }), as: UTF8.self)
+        let environment = AWSEnvironment(
+            home: scratch,
+            variables: [
+                "AWS_SHARED_CREDENTIALS_FILE": credentialsPath, "AWS_CONFIG_FILE": configPath,
+                "AWS_PROFILE": profile,
+            ])
+        _ = try? AWSCredentials.resolve(environment)
+        _ = try? S3Location(url: "s3://bucket", environment: environment)
+    }
+
+    /// A remote URL, as --remote takes it: the scheme, then the HTTP and S3 parsers.
+    static func remoteURL(_ input: UnsafeRawBufferPointer) {
+        let url = String(decoding: input, as: UTF8.self)
+        _ = RemoteConfiguration(url: url).scheme
+        _ = try? HTTPCacheStore.parse(url, redacted: "redacted")
+        let environment = AWSEnvironment(home: scratch, variables: ["AWS_REGION": "us-east-1"])
+        if let location = try? S3Location(url: url, environment: environment) {
+            _ = location.url(path: location.path(forKey: location.key("ac", String(repeating: "0", count: 64))))
+        }
+    }
+
+    /// A flag or environment value: as a size, a duration, a switch and a header list.
+    static func flags(_ input: UnsafeRawBufferPointer) {
+        let text = String(decoding: input, as: UTF8.self)
+        _ = ValueParsing.size(text)
+        _ = ValueParsing.duration(text)
+        _ = ValueParsing.toggle(text)
+        _ = try? RemoteConfiguration.parseHeaders(text)
+        _ = Digest(hex: text)
+    }
+}
