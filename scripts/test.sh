@@ -23,11 +23,10 @@ dependent_store=$(mktemp -d)
 dependent_output=$(.build/dependent-package/debug/UsesCASBridge "$dependent_store/store")
 rm -rf "$dependent_store"
 [[ $dependent_output == "entries: 0,"* ]] || { echo "Tests/DependentPackage printed: $dependent_output" >&2; exit 1; }
-# In-process gRPC clients (and the zstd suite's in-process server) run on the Swift concurrency pool (two
-# threads here), which the tests that wait on go builds hold for minutes: the REAPI store and zstd suites run on
-# their own, after the rest.
-swift test --skip-build --skip 'REAPIStoreTests|REAPICompressionTests'
-swift test --skip-build --filter 'REAPIStoreTests|REAPICompressionTests'
+# One run: tests await processes and servers as events (Tests/TestSupport: RunningProcess, ServerProcess,
+# HelperProcess), so the go builds they wait on hold no thread of the concurrency pool that in-process gRPC
+# clients and servers run on.
+swift test --skip-build
 # Fuzzing (docs/development.md, "Fuzzing"): every libFuzzer target a few seconds from its committed corpus, in its
 # own sanitizer build (.build/fuzz); a crash fails the suite and leaves its input in fuzz/out/artifacts/.
 bash fuzz/run.sh all 2

@@ -1,53 +1,32 @@
 import CASBridge
 
 extension HTTPCacheStore {
+    /// What an `http(s)://` remote URL configures.
     package struct ParsedURL {
         var scheme: String
+        /// `scheme://host[:port][/prefix]`: no userinfo, no query, no trailing slash.
         var base: String
+        /// `user:password` for basic authentication, decoded; nil without userinfo.
         var credentials: String?
         var zstd: ZstdMode
     }
 
-    /// Splits `http(s)://[user[:password]@]host[:port][/prefix][?zstd=auto|on|off]`.
-    package static func parse(_ url: String, redacted: String) throws -> ParsedURL {
-        guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else {
-            throw CASError(.invalidConfiguration, "remote URL '\(redacted)' is not http(s)://host[:port][/prefix]")
-        }
-        let scheme = url[..<colon].lowercased()
-        guard scheme == "http" || scheme == "https" else {
-            throw CASError(.invalidConfiguration, "remote URL '\(redacted)' is not http:// or https://")
-        }
-        var rest = url[url.index(colon, offsetBy: 3)...]
+    /// Reads `http(s)://[user[:password]@]host[:port][/prefix][?zstd=auto|on|off]`.
+    package static func parse(_ text: String) throws -> ParsedURL {
+        let url = try RemoteURL(text)
+        try url.require(scheme: ["http", "https"], form: "http:// or https://")
+        try url.requireParameters(in: ["zstd"])
         var zstd = ZstdMode.auto
-        if let q = rest.firstIndex(of: "?") {
-            for pair in rest[rest.index(after: q)...].split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, parts[0] == "zstd", let mode = ZstdMode(rawValue: parts[1]) else {
-                    throw CASError(
-                        .invalidConfiguration,
-                        "remote URL '\(redacted)': unknown query parameter; http(s) remotes take only zstd=auto|on|off")
-                }
-                zstd = mode
+        if let value = url.parameter("zstd") {
+            guard let mode = ZstdMode(rawValue: value) else {
+                throw url.invalid("zstd must be auto, on or off, not '\(value)'")
             }
-            rest = rest[..<q]
+            zstd = mode
         }
-        let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-        var authority = rest[..<hostEnd]
-        var credentials: String? = nil
-        if let at = authority.lastIndex(of: "@") {
-            guard let decoded = PercentEncoding.decode(authority[..<at]) else {
-                throw CASError(
-                    .invalidConfiguration, "remote URL '\(redacted)': malformed percent-encoding in the userinfo")
-            }
-            credentials = decoded.contains(":") ? decoded : decoded + ":"
-            authority = authority[authority.index(after: at)...]
-        }
-        guard !authority.isEmpty else {
-            throw CASError(.invalidConfiguration, "remote URL '\(redacted)' has no host")
-        }
-        var prefix = String(rest[hostEnd...])
+        let credentials = url.user.map { "\($0):\(url.password ?? "")" }
+        var prefix = url.encodedPath
         while prefix.hasSuffix("/") { prefix.removeLast() }
         return ParsedURL(
-            scheme: scheme, base: "\(scheme)://\(authority)\(prefix)", credentials: credentials, zstd: zstd)
+            scheme: url.scheme, base: "\(url.scheme)://\(url.authority)\(prefix)", credentials: credentials, zstd: zstd)
     }
 }

@@ -46,7 +46,7 @@ public final class HTTPCacheStore: CacheStore {
 
     /// Creates a store for `configuration.url` (`http://` or `https://`).
     public init(configuration: RemoteConfiguration) throws {
-        let parsed = try HTTPCacheStore.parse(configuration.url, redacted: configuration.redactedURL)
+        let parsed = try HTTPCacheStore.parse(configuration.url)
         name = parsed.scheme
         baseURL = parsed.base
         zstdMode = parsed.zstd

@@ -14,55 +14,17 @@ public struct REAPIEndpoint: Hashable, Sendable {
 
     /// Parses `url`; throws `CASError(.invalidConfiguration)` naming the URL if it is not
     /// a `grpc://` or `grpcs://` URL with a host.
-    public init(url: String) throws {
-        let invalid = { (why: String) in
-            CASError(.invalidConfiguration, "remote URL '\(url)': \(why); expected grpc(s)://host:port[/instance]")
+    public init(url text: String) throws {
+        let url = try RemoteURL(text)
+        try url.require(scheme: ["grpc", "grpcs"], form: "grpc:// or grpcs:// (grpc(s)://host:port[/instance])")
+        guard url.user == nil else {
+            throw url.invalid("credentials in the URL are not supported; use CASBRIDGE_GRPC_HEADERS")
         }
-        let lower = url.lowercased()
-        let rest: Substring
-        if lower.hasPrefix("grpcs://") {
-            tls = true
-            rest = url.dropFirst("grpcs://".count)
-        } else if lower.hasPrefix("grpc://") {
-            tls = false
-            rest = url.dropFirst("grpc://".count)
-        } else {
-            throw invalid("not a grpc:// or grpcs:// URL")
-        }
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        if authority.contains("@") {
-            throw invalid("credentials in the URL are not supported; use CASBRIDGE_GRPC_HEADERS")
-        }
-        var path = rest[authorityEnd...]
-        if let cut = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<cut] }
-        while path.hasPrefix("/") { path = path.dropFirst() }
-        while path.hasSuffix("/") { path = path.dropLast() }
-        instanceName = String(path)
-
-        var hostPart = authority
-        var portPart: Substring? = nil
-        if hostPart.hasPrefix("[") {
-            guard let close = hostPart.firstIndex(of: "]") else { throw invalid("unterminated IPv6 address") }
-            let after = hostPart[hostPart.index(after: close)...]
-            if after.hasPrefix(":") {
-                portPart = after.dropFirst()
-            } else if !after.isEmpty {
-                throw invalid("bad host")
-            }
-            hostPart = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
-        } else if let colon = hostPart.lastIndex(of: ":") {
-            portPart = hostPart[hostPart.index(after: colon)...]
-            hostPart = hostPart[..<colon]
-        }
-        guard !hostPart.isEmpty else { throw invalid("no host") }
-        host = String(hostPart)
-        if let portPart {
-            guard let p = Int(portPart), (1...65535).contains(p) else { throw invalid("bad port '\(portPart)'") }
-            port = p
-        } else {
-            port = tls ? 443 : 80
-        }
+        try url.requireParameters(in: [])
+        tls = url.scheme == "grpcs"
+        host = url.host
+        port = url.port ?? (tls ? 443 : 80)
+        instanceName = url.path
     }
 
     /// `grpc(s)://host:port/instance`, for messages.

@@ -31,59 +31,37 @@ public struct S3Location: Sendable, Equatable {
     public var compresses = true
 
     /// Parses `url` with settings missing from it taken from `environment`.
-    public init(url: String, environment: AWSEnvironment = .process) throws {
-        guard url.lowercased().hasPrefix("s3://") else {
-            throw CASError(.invalidConfiguration, "remote URL '\(url)' is not an s3:// URL")
+    public init(url text: String, environment: AWSEnvironment = .process) throws {
+        let url = try RemoteURL(text)
+        try url.require(scheme: ["s3"], form: "s3://bucket[/prefix]")
+        guard url.user == nil else {
+            throw url.invalid("credentials in the URL are not supported; use the AWS environment")
         }
-        var rest = Substring(url.dropFirst(5))
-        var queryText: Substring = ""
-        if let q = rest.firstIndex(of: "?") {
-            queryText = rest[rest.index(after: q)...]
-            rest = rest[..<q]
-        }
-        let bucketEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-        bucket = String(rest[..<bucketEnd])
-        prefix = String(rest[bucketEnd...]).split(separator: "/").joined(separator: "/")
-        guard !bucket.isEmpty else {
-            throw CASError(.invalidConfiguration, "remote URL '\(url)' names no bucket: use s3://bucket[/prefix]")
-        }
+        guard url.port == nil else { throw url.invalid("an s3:// URL names a bucket, not host:port; use ?endpoint=") }
+        bucket = url.host
+        prefix = url.path.split(separator: "/").joined(separator: "/")
         guard bucket.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_" }) else {
-            throw CASError(.invalidConfiguration, "remote URL '\(url)': '\(bucket)' is not a valid bucket name")
+            throw url.invalid("'\(bucket)' is not a valid bucket name")
         }
-
-        var regionParam: String? = nil
-        var endpointParam: String? = nil
+        try url.requireParameters(in: ["region", "endpoint", "path_style", "force_path_style", "zstd"])
+        let regionParam = url.parameter("region")
+        let endpointParam = url.parameter("endpoint")
         var pathStyleParam: Bool? = nil
-        for pair in queryText.split(separator: "&") where !pair.isEmpty {
-            let eq = pair.firstIndex(of: "=") ?? pair.endIndex
-            let valueText = eq < pair.endIndex ? pair[pair.index(after: eq)...] : ""
-            guard let name = PercentEncoding.decode(pair[..<eq], plusAsSpace: true),
-                let value = PercentEncoding.decode(valueText, plusAsSpace: true)
-            else {
-                throw CASError(.invalidConfiguration, "remote URL '\(url)': malformed percent-encoding in '\(pair)'")
-            }
-            switch name {
-            case "region": regionParam = value
-            case "endpoint": endpointParam = value
+        for p in url.parameters {
+            switch p.name {
             case "zstd":
-                switch value.lowercased() {
+                switch p.value.lowercased() {
                 case "on": compresses = true
                 case "off": compresses = false
-                default:
-                    throw CASError(.invalidConfiguration, "remote URL '\(url)': zstd must be on or off, not '\(value)'")
+                default: throw url.invalid("zstd must be on or off, not '\(p.value)'")
                 }
             case "path_style", "force_path_style":
-                switch value.lowercased() {
+                switch p.value.lowercased() {
                 case "true", "1", "yes", "": pathStyleParam = true
                 case "false", "0", "no": pathStyleParam = false
-                default:
-                    throw CASError(
-                        .invalidConfiguration, "remote URL '\(url)': path_style must be true or false, not '\(value)'")
+                default: throw url.invalid("path_style must be true or false, not '\(p.value)'")
                 }
-            default:
-                throw CASError(
-                    .invalidConfiguration,
-                    "remote URL '\(url)': unknown parameter '\(name)' (known: region, endpoint, path_style, zstd)")
+            default: break
             }
         }
 
@@ -94,35 +72,15 @@ public struct S3Location: Sendable, Equatable {
         if let endpoint = endpointParam ?? environment.variable("AWS_ENDPOINT_URL_S3")
             ?? environment.variable("AWS_ENDPOINT_URL")
         {
-            var text = Substring(endpoint)
-            if let sep = text.firstRange(of: "://") {
-                scheme = text[..<sep.lowerBound].lowercased()
-                text = text[sep.upperBound...]
-            } else {
-                scheme = "https"
+            let parsed = try RemoteURL(
+                endpoint.contains("://") ? endpoint : "https://" + endpoint, label: "S3 endpoint")
+            try parsed.require(scheme: ["http", "https"], form: "http:// or https://")
+            guard parsed.path.isEmpty, parsed.parameters.isEmpty, parsed.user == nil else {
+                throw parsed.invalid("an S3 endpoint is scheme://host[:port], without userinfo, path or query")
             }
-            guard scheme == "http" || scheme == "https" else {
-                throw CASError(.invalidConfiguration, "S3 endpoint '\(endpoint)' must be http:// or https://")
-            }
-            if let slash = text.firstIndex(of: "/") {
-                guard text[slash...].allSatisfy({ $0 == "/" }) else {
-                    throw CASError(.invalidConfiguration, "S3 endpoint '\(endpoint)' must not have a path")
-                }
-                text = text[..<slash]
-            }
-            if let colon = text.lastIndex(of: ":"), !text.hasSuffix("]") {
-                guard let p = Int(text[text.index(after: colon)...]), (1...65535).contains(p) else {
-                    throw CASError(.invalidConfiguration, "S3 endpoint '\(endpoint)' has an invalid port")
-                }
-                port = p
-                text = text[..<colon]
-            } else {
-                port = nil
-            }
-            guard !text.isEmpty else {
-                throw CASError(.invalidConfiguration, "S3 endpoint '\(endpoint)' has no host")
-            }
-            endpointHost = String(text)
+            scheme = parsed.scheme
+            port = parsed.port
+            endpointHost = parsed.urlHost
             isAWS = endpointHost.hasSuffix(".amazonaws.com")
             pathStyle = pathStyleParam ?? !isAWS
         } else {

@@ -1,16 +1,17 @@
 import CASBridge
-import CASBridgeREAPI
 import CASBridgeTestSupport
 import Foundation
 import Testing
+
+@testable import CASBridgeREAPI
 
 /// The gRPC backend against a real BuildGrid server (one per test process).
 @Suite("REAPI store against BuildGrid", .serialized)
 struct REAPIStoreTests {
     let server: BuildGridServer
 
-    init() throws {
-        server = try BuildGridServer.shared()
+    init() async throws {
+        server = try await BuildGridServer.shared()
     }
 
     func makeStore(headers: [(name: String, value: String)] = []) throws -> REAPIStore {
@@ -40,12 +41,31 @@ struct REAPIStoreTests {
         try await StoreConformance.attachedBlobs(store, backend: "grpc", carries: true)
     }
 
+    @Test("conformance: a blob over the batch limit, the empty blob, mixed missingBlobs, retried reads")
+    func edgeConformance() async throws {
+        let store = try makeStore()
+        try await Self.edges(store, backend: "grpc")
+    }
+
+    /// The edge cases of `StoreConformance` against `store`, with a blob just over the
+    /// server's batch limit so that it takes the ByteStream path.
+    static func edges(_ store: REAPIStore, backend: String) async throws {
+        let limit = await store.batchLimit()
+        try await StoreConformance.largeBlob(store, backend: backend, size: Int(limit) + 1 << 20)
+        try await StoreConformance.emptyBlob(store, backend: backend)
+        try await StoreConformance.mixedMissing(store, backend: backend)
+        // BuildGrid stores plain bodies only: the compressed case runs on the zstd server of REAPICompressionTests.
+        try await StoreConformance.compressedAndPlain(
+            compressing: store, plain: store, compresses: false, backend: backend)
+        try await StoreConformance.retriedRead(store, backend: backend)
+    }
+
     @Test(
         "grpcs:// speaks TLS: a self-signed server works with --insecure, is refused without it, and never downgrades")
     func tls() async throws {
         let directory = try TemporaryDirectory("buildgrid-tls")
-        let files = try BuildGridServer.TLSFiles.selfSigned(in: directory)
-        let tlsServer = try BuildGridServer(instanceName: "tls", tls: files)
+        let files = try await BuildGridServer.TLSFiles.selfSigned(in: directory)
+        let tlsServer = try await BuildGridServer(instanceName: "tls", tls: files)
         defer { tlsServer.stop() }
         #expect(tlsServer.url == "grpcs://127.0.0.1:\(tlsServer.port)/tls")
 
@@ -56,6 +76,7 @@ struct REAPIStoreTests {
         let store = try REAPIStore(configuration: configuration)
         try await StoreConformance.blobRoundTrip(store, backend: "grpcs")
         try await StoreConformance.actionRoundTrip(store, backend: "grpcs")
+        try await Self.edges(store, backend: "grpcs")
 
         // Certificates are verified unless asked otherwise: this one is self-signed.
         let probe = SHA256.hash(Array("tls probe".utf8))
@@ -113,7 +134,7 @@ struct REAPIStoreTests {
             try await store.writeBlob(digest, size: Int64(size), from: work.sub("blob"))
             try await store.record(ActionEntry(outputID: digest, size: Int64(size), time: .now()), for: actionID)
             let key = ActionMapping.actionKey(for: actionID)
-            let check = try ProcessRunner.run([
+            let check = try await ProcessRunner.run([
                 python, "\(TestPaths.repoRoot)/Tests/CASBridgeREAPITests/reapi_client.py", "check",
                 "--target", "127.0.0.1:\(server.port)", "--instance", server.instanceName,
                 "--action-id", actionID.hex, "--output", digest.hex, "--size", "\(size)",
@@ -129,7 +150,7 @@ struct REAPIStoreTests {
             TestPaths.venvTool("python"), "no .tools/venv/bin/python: run scripts/install-deps.sh")
         let actionID = SHA256.hash(Array("python writer \(UUID())".utf8))
         let content = "written by python \(UUID())"
-        let write = try ProcessRunner.run([
+        let write = try await ProcessRunner.run([
             python, "\(TestPaths.repoRoot)/Tests/CASBridgeREAPITests/reapi_client.py", "write",
             "--target", "127.0.0.1:\(server.port)", "--instance", server.instanceName,
             "--action-id", actionID.hex, "--content", content,

@@ -52,7 +52,7 @@ struct ActionMappingTests {
     }
 
     @Test("Python's protobuf (BuildGrid) and ActionMapping agree byte for byte, both ways")
-    func crossCheckWithPython() throws {
+    func crossCheckWithPython() async throws {
         guard let python = TestPaths.venvTool("python") else {
             Issue.record("missing .tools/venv/bin/python: run scripts/install-deps.sh")
             return
@@ -87,7 +87,7 @@ struct ActionMappingTests {
             print(other.SerializeToString().hex())
             """
         let action = SHA256.hash(Array("python action".utf8))
-        let result = try ProcessRunner.run([
+        let result = try await ProcessRunner.run([
             python, "-c", script, action.hex, entry.outputID.hex, "\(entry.size)", "1700000000", "123456789",
         ])
         try #require(result.status == 0, "\(result.output)")

@@ -31,12 +31,12 @@ struct HTTPCacheStoreTests {
     @Test("URLs: userinfo becomes basic auth and never appears in the base URL; prefixes and zstd= parse")
     func urls() throws {
         let parsed = try HTTPCacheStore.parse(
-            "https://al%40ce:s3cr%2Ft@cache.example:8443/team/a/?zstd=off", redacted: "x")
+            "https://al%40ce:s3cr%2Ft@cache.example:8443/team/a/?zstd=off")
         #expect(parsed.base == "https://cache.example:8443/team/a")
         #expect(parsed.credentials == "al@ce:s3cr/t")
         #expect(parsed.zstd == .off)
-        #expect(try HTTPCacheStore.parse("http://h", redacted: "x").base == "http://h")
-        #expect(throws: CASError.self) { try HTTPCacheStore.parse("http://h/?region=x", redacted: "x") }
+        #expect(try HTTPCacheStore.parse("http://h").base == "http://h")
+        #expect(throws: CASError.self) { try HTTPCacheStore.parse("http://h/?region=x") }
         let store = try store("http://user:topsecret@127.0.0.1:1/p")
         #expect(store.baseURL == "http://127.0.0.1:1/p")
         let auth = store.headers.first { $0.name == "Authorization" }?.value
@@ -47,7 +47,7 @@ struct HTTPCacheStoreTests {
 
     @Test("a plain WebDAV server is probed once and gets uncompressed bodies")
     func probeWebDAV() async throws {
-        let nginx = try NginxServer()
+        let nginx = try await NginxServer()
         let dir = try TemporaryDirectory("http-store")
         let store = try store(nginx.url)
         let digest = try await putCompressible(store, dir)
@@ -60,7 +60,7 @@ struct HTTPCacheStoreTests {
 
     @Test("a hashed read reports the hash of the bytes the server sent, not of the digest asked for")
     func hashedReadOfWrongContent() async throws {
-        let nginx = try NginxServer()
+        let nginx = try await NginxServer()
         let dir = try TemporaryDirectory("http-store")
         let store = try store(nginx.url)
         let digest = try await putCompressible(store, dir)
@@ -74,7 +74,7 @@ struct HTTPCacheStoreTests {
 
     @Test("small outputs are inlined in the action entry: a hit needs one request; forged inline bytes are reported")
     func inlineSmallOutputs() async throws {
-        let nginx = try NginxServer()
+        let nginx = try await NginxServer()
         let dir = try TemporaryDirectory("http-inline")
         let writer = try store(nginx.url)
         let bytes = Array("a small Go output \(UUID())".utf8)
@@ -109,7 +109,7 @@ struct HTTPCacheStoreTests {
 
     @Test("with zstd=on, compressible blobs of 1 KiB or more go compressed; others plain")
     func compressedUploads() async throws {
-        let nginx = try NginxServer()
+        let nginx = try await NginxServer()
         let dir = try TemporaryDirectory("http-store")
         let store = try store(nginx.url + "?zstd=on")
         let small = Array(String(repeating: "a", count: 1000).utf8)
@@ -130,7 +130,7 @@ struct HTTPCacheStoreTests {
 
     @Test("undecodable action entries are misses; server errors name the URL and status")
     func errors() async throws {
-        let nginx = try NginxServer()
+        let nginx = try await NginxServer()
         let store = try store(nginx.url)
         let actionID = SHA256.hash(Array("garbage entry".utf8))
         let key = ActionMapping.actionKey(for: actionID).digest

@@ -54,7 +54,7 @@ struct HTTPClientTests {
         let port: Int
         let process: ServerProcess
         var url: String { "http://127.0.0.1:\(port)" }
-        init() throws {
+        init() async throws {
             guard let python = TestPaths.systemTool("python3") else {
                 throw ServerError("python3 not found: run scripts/install-deps.sh")
             }
@@ -63,7 +63,7 @@ struct HTTPClientTests {
             process = try ServerProcess(
                 name: "python http server", [python, "-c", HTTPClientTests.script, "\(port)", dir.path],
                 logPath: dir.sub("server.log"))
-            try process.waitForPort(port, timeout: 20)
+            try await process.waitForPort(port)
         }
         deinit { process.kill9() }
     }
@@ -79,7 +79,7 @@ struct HTTPClientTests {
 
     @Test("connections are kept alive and reused, also across concurrent requests")
     func connectionReuse() async throws {
-        let server = try PythonServer()
+        let server = try await PythonServer()
         let http = try client()
         for _ in 0..<20 {
             let r = try await http.send(method: "GET", url: "\(server.url)/plain-missing", headers: [], body: .none)
@@ -104,7 +104,7 @@ struct HTTPClientTests {
 
     @Test("5xx answers to idempotent requests are retried with backoff; POST is not")
     func retries() async throws {
-        let server = try PythonServer()
+        let server = try await PythonServer()
         let http = try client()
         let r = try await http.send(method: "GET", url: "\(server.url)/flaky-get", headers: [], body: .none)
         #expect(r.status == 200)
@@ -141,7 +141,7 @@ struct HTTPClientTests {
 
     @Test("a server that accepts and never answers times out after the stall timeout, without retries")
     func hanging() async throws {
-        let server = try PythonServer()
+        let server = try await PythonServer()
         let start = Date()
         do {
             _ = try await client(stall: 1, request: 120).send(
@@ -158,7 +158,7 @@ struct HTTPClientTests {
 
     @Test("downloads stream to a file; zstd bodies are decompressed; uploads stream from files")
     func bodies() async throws {
-        let server = try PythonServer()
+        let server = try await PythonServer()
         let http = try client()
         let content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 / 7) }
         try Data(Zstd.compress(content)).write(to: URL(fileURLWithPath: server.dir.sub("blob.zst")))

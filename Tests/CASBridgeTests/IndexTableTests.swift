@@ -170,19 +170,19 @@ struct IndexTableTests {
     }
 
     @Test("background checks reach table entries through the recency list")
-    func precheckTable() throws {
+    func precheckTable() async throws {
         let store = try LocalStore(directory: dir.path)
         let outputs = try fill(store, 0..<30)
         try store.compact()
         let fresh = try LocalStore(directory: dir.path)
         fresh.startPrecheck()
-        try waitWhile { fresh.isPrechecking }
+        try await waitWhile { fresh.isPrechecking }
         #expect(outputs.values.allSatisfy { fresh.isPrechecked($0) })
         fresh.stopPrecheck()
     }
 
     @Test("background checks stop a bounded number of candidates ahead, even when the entries share one blob")
-    func precheckBudget() throws {
+    func precheckBudget() async throws {
         let store = try LocalStore(directory: dir.path)
         let (digest, path) = try store.publish(bytes: Array("shared by all".utf8))
         let stamp = BlobStamp(FileSystem.status(path)!)
@@ -192,7 +192,7 @@ struct IndexTableTests {
         try store.compact()
         let fresh = try LocalStore(directory: dir.path)
         fresh.startPrecheck()
-        try waitWhile { fresh.isPrechecking }
+        try await waitWhile { fresh.isPrechecking }
         fresh.stopPrecheck()
         #expect(fresh.isPrechecked(digest))
         let taken = fresh.state.withLock { $0.precheck.position }
@@ -221,8 +221,7 @@ struct IndexTableTests {
             "no partition left")
     }
 
-    private func waitWhile(_ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(30)
-        while condition(), Date() < deadline { usleep(1000) }
+    private func waitWhile(_ condition: () -> Bool) async throws {
+        try await Polling.until { !condition() }
     }
 }

@@ -117,7 +117,7 @@ struct LocalStoreTests {
     }
 
     @Test("background checks clear unchanged blobs ahead of lookups and never one changed before them")
-    func precheck() throws {
+    func precheck() async throws {
         let store = try LocalStore(directory: dir.path)
         let (changed, path) = try put(store, "precious output", action: 1)
         let (unchanged, _) = try put(store, "other output!!", action: 2)
@@ -127,8 +127,7 @@ struct LocalStoreTests {
         let fresh = try LocalStore(directory: dir.path)
         #expect(!fresh.isPrechecked(unchanged))
         fresh.startPrecheck()
-        let deadline = Date().addingTimeInterval(30)
-        while fresh.isPrechecking, Date() < deadline { usleep(1000) }
+        try await Polling.until { !fresh.isPrechecking }
         #expect(fresh.isPrechecked(unchanged))
         #expect(!fresh.isPrechecked(changed))
         #expect(fresh.lookup(Self.action(2))?.entry.outputID == unchanged)

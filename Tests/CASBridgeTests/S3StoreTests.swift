@@ -10,7 +10,7 @@ import Testing
 enum S3Fixtures {
     /// An S3Store on a fresh SeaweedFS with a fresh bucket; `keepAlive` holds the server.
     static func seaweed(prefix: String = "ci/run") async throws -> (store: S3Store, server: SeaweedFSServer) {
-        let server = try SeaweedFSServer()
+        let server = try await SeaweedFSServer()
         let store = try makeStore(
             endpoint: server.endpoint, bucket: "casbridge", prefix: prefix,
             credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey))
@@ -20,7 +20,7 @@ enum S3Fixtures {
 
     /// An S3Store on a fresh moto server with a fresh bucket.
     static func moto(prefix: String = "") async throws -> (store: S3Store, server: MotoServer) {
-        let server = try MotoServer()
+        let server = try await MotoServer()
         let store = try makeStore(
             endpoint: server.endpoint, bucket: "casbridge-moto", prefix: prefix,
             credentials: AWSCredentials(accessKeyID: "AKIDMOTO", secretAccessKey: "moto-secret"))
@@ -38,6 +38,13 @@ enum S3Fixtures {
         var options = HTTPClient.Options()
         options.requestTimeout = 30
         return S3Store(location: location, credentials: credentials, client: HTTPClient(options: options))
+    }
+
+    /// A store on the same bucket and prefix as `store` that uploads plain bodies (`zstd=off`).
+    static func plainTwin(of store: S3Store, _ credentials: AWSCredentials) -> S3Store {
+        var location = store.location
+        location.compresses = false
+        return S3Store(location: location, credentials: credentials, client: HTTPClient(options: HTTPClient.Options()))
     }
 
     /// Creates the bucket, retrying while the server finishes starting.
@@ -142,7 +149,7 @@ struct S3StoreTests {
         // Remove the blob object: a reader can only succeed through the inlined bytes.
         let delete = try await writer.send("DELETE", key: writer.location.key("cas", digest.hex))
         #expect(delete.isSuccess, "DELETE: HTTP \(delete.status)")
-        let reader = try S3Fixtures.makeStore(
+        let reader = try await S3Fixtures.makeStore(
             endpoint: server.endpoint, bucket: "casbridge", prefix: "ci/run",
             credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey))
         #expect(try await reader.entry(for: actionID) == entry)
@@ -162,7 +169,7 @@ struct S3StoreTests {
         let (good, server) = try await S3Fixtures.seaweed()
         defer { server.stop() }
         let wrongSecret = "wrong-secret-\(UUID().uuidString)"
-        let bad = try S3Fixtures.makeStore(
+        let bad = try await S3Fixtures.makeStore(
             endpoint: server.endpoint, bucket: "casbridge", prefix: "ci/run",
             credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: wrongSecret))
         let actionID = SHA256.hash(Array("some action".utf8))
@@ -176,7 +183,7 @@ struct S3StoreTests {
             #expect(!error.description.contains("Signature="))
             #expect(error.message.contains("s3://casbridge/ci/run/ac/"))
         }
-        let unknownKey = try S3Fixtures.makeStore(
+        let unknownKey = try await S3Fixtures.makeStore(
             endpoint: server.endpoint, bucket: "casbridge", prefix: "",
             credentials: AWSCredentials(accessKeyID: "AKIDUNKNOWN", secretAccessKey: wrongSecret))
         do {
@@ -193,9 +200,9 @@ struct S3StoreTests {
 
     @Test("moto: a missing bucket is reported as NoSuchBucket naming the bucket")
     func missingBucket() async throws {
-        let server = try MotoServer()
+        let server = try await MotoServer()
         defer { server.stop() }
-        let store = try S3Fixtures.makeStore(
+        let store = try await S3Fixtures.makeStore(
             endpoint: server.endpoint, bucket: "no-such-bucket-here", prefix: "p",
             credentials: AWSCredentials(accessKeyID: "AKIDMOTO", secretAccessKey: "moto-secret"))
         let work = try TemporaryDirectory("s3-nobucket")

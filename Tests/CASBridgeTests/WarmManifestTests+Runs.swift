@@ -71,7 +71,7 @@ extension WarmManifestTests {
         let hit = try #require(await tierB.fetch(actions[1], into: localB))
         #expect(hit.entry == entries[1])
         #expect(statsB.snapshot.manifestHits == 1 && statsB.snapshot.manifestRecords == 3)
-        try await Polling.until(timeout: .seconds(60)) { entries.allSatisfy { localB.hasBlob($0.outputID) } }
+        try await Polling.until { entries.allSatisfy { localB.hasBlob($0.outputID) } }
         #expect(entries.allSatisfy { localB.hasBlob($0.outputID) }, "prefetched")
         #expect(localB.lookup(actions[0]) == nil, "prefetching stores blobs, not entries nobody asked for")
         #expect(tierB.readyHit(actions[2], in: localB)?.entry == entries[2], "prefetched: a hit without waiting")

@@ -26,7 +26,7 @@ final class GoModFixture: @unchecked Sendable {
         ),
     ]
 
-    init() throws {
+    init() async throws {
         guard let go = TestPaths.go else {
             throw FixtureError("no go binary: run scripts/install-deps.sh (or set CASBRIDGE_TEST_GO)")
         }
@@ -41,7 +41,7 @@ final class GoModFixture: @unchecked Sendable {
             try "BSD-style license for tests\n".write(toFile: "\(src)/LICENSE", atomically: true, encoding: .utf8)
             var args = ["/usr/bin/env", "python3", GoModFixture.proxyScript, "add", proxy, path, version, src]
             for r in requires { args += ["--require", r] }
-            try GoModFixture.check(try ProcessRunner.run(args))
+            try GoModFixture.check(try await ProcessRunner.run(args))
         }
         try writeModule(
             "a", module: "example.com/repo/a",
@@ -49,7 +49,7 @@ final class GoModFixture: @unchecked Sendable {
         try writeModule(
             "b", module: "example.com/repo/b", imports: ["example.com/other", "example.com/shared"],
             body: "other.Say() + \" \" + shared.Word")
-        for name in ["a", "b"] { try tidy("\(repo)/\(name)") }
+        for name in ["a", "b"] { try await tidy("\(repo)/\(name)") }
         // Places discovery must skip.
         for skipped in ["repo/a/vendor/x", "repo/a/testdata/m", "repo/.hidden/m"] {
             try fm.createDirectory(atPath: temp.sub(skipped), withIntermediateDirectories: true)
@@ -86,18 +86,19 @@ final class GoModFixture: @unchecked Sendable {
     /// A PATH with no `go` on it.
     static let pathWithoutGo = "/usr/bin:/bin"
 
-    func tidy(_ dir: String) throws {
-        try GoModFixture.check(try ProcessRunner.run([go, "mod", "tidy"], environment: goEnvironment, directory: dir))
+    func tidy(_ dir: String) async throws {
+        try GoModFixture.check(
+            try await ProcessRunner.run([go, "mod", "tidy"], environment: goEnvironment, directory: dir))
     }
 
     /// Runs `cacheprog gomod ARGS`.
-    func gomod(_ args: [String], directory: String? = nil, environment: [String: String] = [:]) throws
+    func gomod(_ args: [String], directory: String? = nil, environment: [String: String] = [:]) async throws
         -> ProcessRunner.Result
     {
         var env = goEnvironment
         env["GOMODCACHE"] = nil
         env.merge(environment) { $1 }
-        return try ProcessRunner.run(
+        return try await ProcessRunner.run(
             [TestPaths.cacheprog, "gomod"] + args, environment: env, directory: directory ?? repo,
             removing: ["GOMODCACHE", "CASBRIDGE_REMOTE"])
     }

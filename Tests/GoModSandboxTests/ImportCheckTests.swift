@@ -6,8 +6,8 @@ import Testing
 
 /// A go.mod that lacks a requirement its packages import is refused at download time.
 @Suite struct ImportCheckTests {
-    @Test func aGoModMissingARequirementNeedsTidyAndRecordsNothing() throws {
-        let f = try GoModFixture()
+    @Test func aGoModMissingARequirementNeedsTidyAndRecordsNothing() async throws {
+        let f = try await GoModFixture()
         let goMod = "\(f.repo)/a/go.mod"
         let text = try String(contentsOfFile: goMod, encoding: .utf8)
         let untidy = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -15,7 +15,7 @@ import Testing
         #expect(untidy != text)
         try untidy.write(toFile: goMod, atomically: true, encoding: .utf8)
 
-        let r = try f.gomod(["download", "--dir", f.store, "a"])
+        let r = try await f.gomod(["download", "--dir", f.store, "a"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("a/go.mod does not require every module its packages import; run go mod tidy"))
         #expect(r.stderr.contains("example.com/shared"), "the error names the package: \(r.stderr)")

@@ -35,10 +35,10 @@ import Testing
         return ((try? FileManager.default.subpathsOfDirectory(atPath: root)) ?? []).filter { $0.count > 64 }
     }
 
-    @Test func monorepoDownloadsOnceMaterialisesAndBuildsOffline() throws {
-        let f = try GoModFixture()
+    @Test func monorepoDownloadsOnceMaterialisesAndBuildsOffline() async throws {
+        let f = try await GoModFixture()
         // First download: both go.mod files, with the proxy.
-        let first = try GoModFixture.check(f.gomod(["download", "--dir", f.store, "./..."]))
+        let first = try GoModFixture.check(await f.gomod(["download", "--dir", f.store, "./..."]))
         let lines = first.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(lines.count == 2, "vendor, testdata and hidden go.mod files are skipped: \(first.output)")
         let digestA = try #require(Digest(hex: lines[0][0]))
@@ -60,7 +60,7 @@ import Testing
         #expect(try SandboxTests.subtree(digestA, "example.com/!upper/up@v1.2.0", store: store) != nil)
 
         // The same go.mod and go.sum give the same digest in another store directory.
-        let other = try GoModFixture.check(f.gomod(["download", "--dir", f.temp.sub("store2"), "a"]))
+        let other = try GoModFixture.check(await f.gomod(["download", "--dir", f.temp.sub("store2"), "a"]))
         #expect(other.stdout == "\(digestA.hex)\n")
 
         // Repeat without the proxy and without go on PATH: served from the store.
@@ -69,7 +69,7 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: "\(dir)/go"), "go must not be on the PATH of the repeat")
         }
         let repeatRun = try GoModFixture.check(
-            f.gomod(
+            await f.gomod(
                 ["download", "--dir", f.store, "--json", "./..."], environment: ["PATH": GoModFixture.pathWithoutGo]))
         let decoded = try JSONDecoder().decode([EnsureResult].self, from: Data(repeatRun.stdout.utf8))
         #expect(decoded.map(\.digest) == [digestA.hex, digestB.hex])
@@ -79,15 +79,17 @@ import Testing
         try FileManager.default.copyItem(atPath: "\(f.repo)/b", toPath: "\(f.repo)/c")
         let goMod = try String(contentsOfFile: "\(f.repo)/c/go.mod", encoding: .utf8)
         try (goMod + "\n// changed\n").write(toFile: "\(f.repo)/c/go.mod", atomically: true, encoding: .utf8)
-        let noGo = try f.gomod(["download", "--dir", f.store, "c"], environment: ["PATH": GoModFixture.pathWithoutGo])
+        let noGo = try await f.gomod(
+            ["download", "--dir", f.store, "c"], environment: ["PATH": GoModFixture.pathWithoutGo])
         #expect(noGo.status != 0 && noGo.stderr.contains("go command is not on PATH"), "\(noGo.output)")
 
         // Materialise and build offline (proxy gone, GOPROXY=off, -mod=readonly).
         let mat = f.temp.sub("mat")
-        try GoModFixture.check(f.gomod(["materialize", "--dir", f.store, digestA.hex, "--into", mat]))
+        try GoModFixture.check(await f.gomod(["materialize", "--dir", f.store, digestA.hex, "--into", mat]))
         let attrs = try FileManager.default.attributesOfItem(atPath: "\(mat)/example.com/shared@v1.1.0")
         #expect((attrs[.posixPermissions] as? Int) == 0o555)
-        let again = try GoModFixture.check(f.gomod(["materialize", "--dir", f.store, digestA.hex, "--into", mat]))
+        let again = try GoModFixture.check(
+            await f.gomod(["materialize", "--dir", f.store, digestA.hex, "--into", mat]))
         #expect(again.stderr.contains("is complete"))
         var env = f.goEnvironment
         env["GOMODCACHE"] = mat
@@ -95,8 +97,8 @@ import Testing
         env["GOFLAGS"] = "-mod=readonly"
         let out = f.temp.sub("a.bin")
         try GoModFixture.check(
-            ProcessRunner.run([f.go, "build", "-o", out, "."], environment: env, directory: "\(f.repo)/a"))
-        #expect(try ProcessRunner.run([out]).stdout == "up+dep shared\n")
+            await ProcessRunner.run([f.go, "build", "-o", out, "."], environment: env, directory: "\(f.repo)/a"))
+        #expect(try await ProcessRunner.run([out]).stdout == "up+dep shared\n")
 
         // A tampered go.sum is caught by the offline build.
         let sumPath = "\(f.repo)/a/go.sum"
@@ -108,18 +110,19 @@ import Testing
             }.joined(separator: "\n") + "\n"
         #expect(tampered != sum)
         try tampered.write(toFile: sumPath, atomically: true, encoding: .utf8)
-        let bad = try ProcessRunner.run([f.go, "build", "-o", out, "."], environment: env, directory: "\(f.repo)/a")
+        let bad = try await ProcessRunner.run(
+            [f.go, "build", "-o", out, "."], environment: env, directory: "\(f.repo)/a")
         #expect(bad.status != 0 && bad.stderr.contains("checksum mismatch"), "\(bad.output)")
         try sum.write(toFile: sumPath, atomically: true, encoding: .utf8)
 
         // gomod exec: the whole hermetic step, offline, with GOCACHEPROG = cacheprog.
         let execOut = f.temp.sub("b.bin")
-        let exec = try f.gomod(
+        let exec = try await f.gomod(
             ["exec", "--dir", f.store, "b", "--", "go", "build", "-o", execOut, "."],
             environment: ["GOCACHE": "", "GOFLAGS": ""])
         #expect(exec.status == 0, "\(exec.output)")
-        #expect(try ProcessRunner.run([execOut]).stdout == "other+shared shared\n")
-        let printed = try f.gomod([
+        #expect(try await ProcessRunner.run([execOut]).stdout == "other+shared shared\n")
+        let printed = try await f.gomod([
             "exec", "--dir", f.store, "b", "--", "go", "env", "GOMODCACHE", "GOPROXY", "GOFLAGS", "GOCACHEPROG",
         ])
         let values = printed.stdout.split(separator: "\n").map(String.init)
@@ -127,8 +130,8 @@ import Testing
         #expect(values.count == 4 && values[2] == "-mod=readonly" && values[3].contains("cacheprog --dir \(f.store)"))
     }
 
-    @Test func tamperedGoSumMissingEntriesAndUnservableModulesAreRefused() throws {
-        let f = try GoModFixture()
+    @Test func tamperedGoSumMissingEntriesAndUnservableModulesAreRefused() async throws {
+        let f = try await GoModFixture()
         let a = "\(f.repo)/a"
         let sum = try String(contentsOfFile: "\(a)/go.sum", encoding: .utf8)
 
@@ -138,7 +141,7 @@ import Testing
             with: "example.com/shared v1.1.0 h1:" + String(repeating: "B", count: 43) + "=",
             options: .regularExpression)
         try tampered.write(toFile: "\(a)/go.sum", atomically: true, encoding: .utf8)
-        let bad = try f.gomod(["download", "--dir", f.store, "a"])
+        let bad = try await f.gomod(["download", "--dir", f.store, "a"])
         #expect(
             bad.status != 0 && bad.stderr.contains("example.com/shared@v1.1.0")
                 && bad.stderr.contains("checksum mismatch"), "\(bad.output)")
@@ -147,7 +150,7 @@ import Testing
         let trimmed =
             sum.split(separator: "\n").filter { !$0.hasPrefix("example.com/dep ") }.joined(separator: "\n") + "\n"
         try trimmed.write(toFile: "\(a)/go.sum", atomically: true, encoding: .utf8)
-        let missing = try f.gomod(["download", "--dir", f.store, "a"])
+        let missing = try await f.gomod(["download", "--dir", f.store, "a"])
         #expect(
             missing.status != 0 && missing.stderr.contains("missing entries")
                 && missing.stderr.contains("example.com/dep@v1.0.0"), "\(missing.output)")
@@ -159,14 +162,14 @@ import Testing
         let goMod = try String(contentsOfFile: "\(a)/go.mod", encoding: .utf8)
         try goMod.replacingOccurrences(of: "example.com/shared v1.1.0", with: "example.com/shared v1.9.0")
             .write(toFile: "\(a)/go.mod", atomically: true, encoding: .utf8)
-        let unserved = try f.gomod(["download", "--dir", f.store, "a"])
+        let unserved = try await f.gomod(["download", "--dir", f.store, "a"])
         #expect(unserved.status != 0 && unserved.stderr.contains("example.com/shared@v1.9.0"), "\(unserved.output)")
         // Nothing was recorded for any of the failures.
         #expect(try LocalStore(directory: f.store).entryCount == 0)
     }
 
-    @Test func localReplacementsAndVendoredModules() throws {
-        let f = try GoModFixture()
+    @Test func localReplacementsAndVendoredModules() async throws {
+        let f = try await GoModFixture()
         let fm = FileManager.default
         // A local replacement: used from disk, never downloaded, its go.mod part of the key.
         let lib = "\(f.repo)/lib"
@@ -178,30 +181,32 @@ import Testing
         try f.writeModule("r", module: "example.com/repo/r", imports: ["example.com/lib"], body: "lib.V()")
         try "module example.com/repo/r\n\ngo 1.22\n\nreplace example.com/lib => ../lib\n".write(
             toFile: "\(f.repo)/r/go.mod", atomically: true, encoding: .utf8)
-        try f.tidy("\(f.repo)/r")
-        let r = try GoModFixture.check(f.gomod(["download", "--dir", f.store, "--json", "r"]))
+        try await f.tidy("\(f.repo)/r")
+        let r = try GoModFixture.check(await f.gomod(["download", "--dir", f.store, "--json", "r"]))
         let result = try #require(try JSONDecoder().decode([EnsureResult].self, from: Data(r.stdout.utf8)).first)
         #expect(result.source == .downloaded)
         let store = try LocalStore(directory: f.store)
         #expect(try SandboxTests.subtree(result.rootDigest, "example.com/dep@v1.0.0", store: store) != nil)
         #expect(try SandboxTests.subtree(result.rootDigest, "example.com/lib", store: store) == nil)
-        let exec = try f.gomod(["exec", "--dir", f.store, "r", "--", "go", "run", "."])
+        let exec = try await f.gomod(["exec", "--dir", f.store, "r", "--", "go", "run", "."])
         #expect(exec.status == 0 && exec.stdout == "lib+dep\n", "\(exec.output)")
 
         // A vendored module: nothing to download, the go command is not even needed.
         var env = f.goEnvironment
         env["GOFLAGS"] = ""
-        try GoModFixture.check(ProcessRunner.run([f.go, "mod", "vendor"], environment: env, directory: "\(f.repo)/b"))
+        try GoModFixture.check(
+            await ProcessRunner.run([f.go, "mod", "vendor"], environment: env, directory: "\(f.repo)/b"))
         try FileManager.default.removeItem(atPath: f.proxy)
         let v = try GoModFixture.check(
-            f.gomod(["download", "--dir", f.store, "--json", "b"], environment: ["PATH": GoModFixture.pathWithoutGo]))
+            await f.gomod(
+                ["download", "--dir", f.store, "--json", "b"], environment: ["PATH": GoModFixture.pathWithoutGo]))
         #expect(v.stdout.contains("\"vendored\""))
-        let vexec = try f.gomod(["exec", "--dir", f.store, "b", "--", "go", "run", "."])
+        let vexec = try await f.gomod(["exec", "--dir", f.store, "b", "--", "go", "run", "."])
         #expect(vexec.status == 0 && vexec.stdout == "other+shared shared\n", "\(vexec.output)")
     }
 
     @Test func aSecondMachineMaterialisesFromTheRemoteWithoutGo() async throws {
-        let f = try GoModFixture()
+        let f = try await GoModFixture()
         let remote = try LocalStore(directory: f.temp.sub("remote"))
         let machineA = try LocalStore(directory: f.temp.sub("machineA"))
         var env = f.goEnvironment
@@ -231,7 +236,7 @@ import Testing
     }
 
     @Test func damagedBlobsAreNamedAndMaterialisationIsIdempotent() async throws {
-        let f = try GoModFixture()
+        let f = try await GoModFixture()
         var env = f.goEnvironment
         env["GOMODCACHE"] = nil
         env["GOFLAGS"] = nil

@@ -12,14 +12,15 @@ import Testing
     }
 
     /// With `--with-zips` the tree keeps the zips' bytes, so the original zips are served.
-    @Test(arguments: [false, true]) func goSumChangeFetchesOnlyTheChangedModuleFromTheProxy(withZips: Bool) throws {
-        let f = try GoModFixture()
+    @Test(arguments: [false, true]) func goSumChangeFetchesOnlyTheChangedModuleFromTheProxy(withZips: Bool) async throws
+    {
+        let f = try await GoModFixture()
         // A new version of example.com/shared in the proxy.
         let src = f.temp.sub("src/example.com/shared")
         try "package shared\n\nconst Word = \"shared, v1.2.0\"\n".write(
             toFile: "\(src)/shared.go", atomically: true, encoding: .utf8)
         try GoModFixture.check(
-            ProcessRunner.run([
+            await ProcessRunner.run([
                 "/usr/bin/env", "python3", GoModFixture.proxyScript, "add", f.proxy, "example.com/shared", "v1.2.0",
                 src,
             ]))
@@ -28,21 +29,21 @@ import Testing
         let zips = withZips ? ["--with-zips"] : []
 
         let first = try GoModFixture.check(
-            f.gomod(["download", "--json", "--dir", f.store, "a"] + zips, environment: env))
+            await f.gomod(["download", "--json", "--dir", f.store, "a"] + zips, environment: env))
         let firstRequests = proxy.requests
         #expect(try SeedTests.results(first.stdout).first?["seededModules"] as? Int == 0)
         #expect(firstRequests.contains { $0.contains("/example.com/dep/@v/v1.0.0.zip") }, "\(firstRequests)")
 
         // go.sum changes: shared v1.1.0 -> v1.2.0 (edited offline from the file:// proxy).
         try GoModFixture.check(
-            ProcessRunner.run(
+            await ProcessRunner.run(
                 [f.go, "get", "example.com/shared@v1.2.0"], environment: f.goEnvironment, directory: "\(f.repo)/a"))
-        try f.tidy("\(f.repo)/a")
+        try await f.tidy("\(f.repo)/a")
         let goSum = try String(contentsOfFile: "\(f.repo)/a/go.sum", encoding: .utf8)
         #expect(goSum.contains("example.com/shared v1.2.0 h1:") && !goSum.contains("example.com/shared v1.1.0"))
 
         let second = try GoModFixture.check(
-            f.gomod(["download", "--json", "--dir", f.store, "a"] + zips, environment: env))
+            await f.gomod(["download", "--json", "--dir", f.store, "a"] + zips, environment: env))
         let newRequests = Array(proxy.requests.dropFirst(firstRequests.count))
         // Only the changed module came from the proxy; the other two came from the store.
         #expect(!newRequests.isEmpty)
@@ -56,14 +57,14 @@ import Testing
         let fullStore = f.temp.sub("store-full")
         let before = proxy.requests.count
         let full = try GoModFixture.check(
-            f.gomod(["download", "--json", "--dir", fullStore, "a"] + zips, environment: env))
+            await f.gomod(["download", "--json", "--dir", fullStore, "a"] + zips, environment: env))
         let fullResult = try #require(SeedTests.results(full.stdout).first)
         #expect(fullResult["seededModules"] as? Int == 0)
         #expect(proxy.requests.count - before > newRequests.count)
         #expect(fullResult["digest"] as? String == seeded["digest"] as? String)
 
         // The seeded tree builds offline.
-        let build = try f.gomod(
+        let build = try await f.gomod(
             ["exec", "--dir", f.store] + zips + ["a", "--", "go", "run", "."],
             environment: ["GOPROXY": "off", "PATH": f.goEnvironment["PATH"]!, "GOCACHE": GoModFixture.sharedGoCache])
         #expect(build.status == 0 && build.stdout.contains("shared, v1.2.0"), "\(build.output)")

@@ -41,9 +41,9 @@ public final class BuildGridServer: @unchecked Sendable {
 
         /// Makes a self-signed certificate for 127.0.0.1 (and localhost) in `directory` with
         /// the openssl command.
-        public static func selfSigned(in directory: TemporaryDirectory) throws -> TLSFiles {
+        public static func selfSigned(in directory: TemporaryDirectory) async throws -> TLSFiles {
             let files = TLSFiles(key: directory.sub("server.key"), certificate: directory.sub("server.crt"))
-            let result = try ProcessRunner.run([
+            let result = try await ProcessRunner.run([
                 "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
                 "-keyout", files.key, "-out", files.certificate,
@@ -54,7 +54,7 @@ public final class BuildGridServer: @unchecked Sendable {
     }
 
     /// Starts a server (with TLS when `tls` is given) and waits until it accepts connections.
-    public init(instanceName: String = "", casSize: String = "2GB", tls: TLSFiles? = nil) throws {
+    public init(instanceName: String = "", casSize: String = "2GB", tls: TLSFiles? = nil) async throws {
         guard let bgd = TestPaths.venvTool("bgd") else {
             throw ServerError(
                 "BuildGrid is not installed: .tools/venv/bin/bgd is missing; run scripts/install-deps.sh")
@@ -103,7 +103,7 @@ public final class BuildGridServer: @unchecked Sendable {
         server = try ServerProcess(
             name: "BuildGrid", [bgd, "server", "start", configPath], directory: directory.path,
             logPath: directory.sub("buildgrid.log"))
-        try server.waitForPort(port, timeout: 180)
+        try await server.waitForPort(port)
     }
 
     /// Stops the server (SIGTERM, then SIGKILL).
@@ -112,23 +112,30 @@ public final class BuildGridServer: @unchecked Sendable {
     /// Kills the server at once.
     public func kill9() { server.kill9() }
 
-    private static let sharedServer = Mutex<Result<BuildGridServer, any Error>?>(nil)
+    private static let sharedServer = Mutex<Task<BuildGridServer, any Error>?>(nil)
 
     /// One server for the whole test process, started on first use.
-    public static func shared() throws -> BuildGridServer {
-        try sharedServer.withLock { slot in
-            if let slot { return try slot.get() }
-            let result = Result { try BuildGridServer(instanceName: "casbridge-ci") }
-            slot = result
+    public static func shared() async throws -> BuildGridServer {
+        let task = sharedServer.withLock { slot in
+            if let slot { return slot }
+            let task = Task {
+                let server = try await BuildGridServer(instanceName: "casbridge-ci")
+                sharedStarted.withLock { $0 = server }
+                return server
+            }
+            slot = task
             // Stopped by PID when the test process exits, like every other test server.
             atexit { BuildGridServer.stopShared() }
-            return try result.get()
+            return task
         }
+        return try await task.value
     }
 
-    /// Stops the shared server, if one was started.
+    /// Stops the shared server, if one was started and is up (at exit: nothing to await).
     public static func stopShared() {
-        let server = sharedServer.withLock { slot in try? slot?.get() }
-        server?.stop()
+        sharedStarted.withLock { $0 }?.stop()
     }
+
+    /// The shared server once it listens, for `stopShared`.
+    private static let sharedStarted = Mutex<BuildGridServer?>(nil)
 }

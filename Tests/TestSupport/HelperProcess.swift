@@ -2,14 +2,14 @@ public import Foundation
 
 /// A running cacheprog helper driven over pipes exactly as the go command drives it:
 /// each request is a JSON line followed by an empty line, and a put's body follows as a
-/// base64 JSON string on its own line.
+/// base64 JSON string on its own line. Responses and the exit are awaited as events (a
+/// thread of its own reads stdout): no thread of the concurrency pool is held meanwhile.
 public final class HelperProcess: @unchecked Sendable {
     /// The process.
     public let process: Process
     private let stdin: FileHandle
-    private let stdout: FileHandle
     private let stderrPipe: Pipe
-    private var pending = Data()
+    private let lines = LineQueue()
     private var nextID: Int64 = 0
 
     /// Starts `cacheprog` with `arguments` and `environment` added.
@@ -28,8 +28,19 @@ public final class HelperProcess: @unchecked Sendable {
         process.standardOutput = outPipe
         process.standardError = stderrPipe
         stdin = inPipe.fileHandleForWriting
-        stdout = outPipe.fileHandleForReading
+        let lines = lines
+        process.terminationHandler = { p in
+            lines.exited(p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus)
+        }
         try process.run()
+        let stdout = outPipe.fileHandleForReading
+        Thread.detachNewThread {
+            while true {
+                let chunk = stdout.availableData
+                lines.append(chunk)
+                if chunk.isEmpty { return }
+            }
+        }
     }
 
     /// Writes raw bytes to the helper's stdin.
@@ -48,26 +59,13 @@ public final class HelperProcess: @unchecked Sendable {
     }
 
     /// Reads one response line; nil at end of output.
-    public func readLine() -> String? {
-        while true {
-            if let nl = pending.firstIndex(of: 0x0A) {
-                let line = pending[pending.startIndex..<nl]
-                pending = Data(pending[(nl + 1)...])
-                return String(decoding: line, as: UTF8.self)
-            }
-            let more = stdout.availableData
-            if more.isEmpty {
-                if pending.isEmpty { return nil }
-                defer { pending = Data() }
-                return String(decoding: pending, as: UTF8.self)
-            }
-            pending.append(more)
-        }
+    public func readLine() async -> String? {
+        await lines.next()
     }
 
     /// Reads one response and decodes it as a JSON object.
-    public func readResponse() -> [String: Any]? {
-        guard let line = readLine(),
+    public func readResponse() async -> [String: Any]? {
+        guard let line = await readLine(),
             let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         else { return nil }
         return object
@@ -114,14 +112,9 @@ public final class HelperProcess: @unchecked Sendable {
         return id
     }
 
-    /// Waits for the helper to exit (up to `timeout` seconds) and returns its status, or
-    /// nil if it is still running.
-    public func waitForExit(timeout: Double = 10) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning { return nil }
-        return process.terminationReason == .uncaughtSignal
-            ? 128 + process.terminationStatus : process.terminationStatus
+    /// Waits for the helper to exit and returns its status (128 + signal when killed).
+    public func exitStatus() async -> Int32 {
+        await lines.exitStatus()
     }
 
     /// Everything the helper wrote to stderr (call after it exited).

@@ -12,7 +12,7 @@ public final class MotoServer: @unchecked Sendable {
     let directory: TemporaryDirectory
 
     /// Starts `moto_server` from the test venv and waits for its port.
-    public init() throws {
+    public init() async throws {
         guard let moto = TestPaths.venvTool("moto_server") else {
             throw ServerError(
                 "moto is missing: .tools/venv/bin/moto_server (PyPI moto[server]); run scripts/install-deps.sh")
@@ -21,7 +21,7 @@ public final class MotoServer: @unchecked Sendable {
         port = Network.freePort()
         server = try ServerProcess(
             name: "moto", [moto, "-H", "127.0.0.1", "-p", "\(port)"], logPath: directory.sub("moto.log"))
-        try server.waitForPort(port, timeout: 60)
+        try await server.waitForPort(port)
     }
 
     /// Stops the server now.

@@ -18,7 +18,7 @@ public final class NginxServer: @unchecked Sendable {
 
     /// Starts nginx; throws with a clear message when `/usr/sbin/nginx` (Debian
     /// `nginx-light`, from scripts/install-deps.sh) is missing.
-    public init() throws {
+    public init() async throws {
         guard let nginx = TestPaths.systemTool("nginx") else {
             throw ServerError("nginx not found: run scripts/install-deps.sh (Debian package nginx-light)")
         }
@@ -59,7 +59,7 @@ public final class NginxServer: @unchecked Sendable {
         try config.write(toFile: directory.sub("nginx.conf"), atomically: true, encoding: .utf8)
         arguments = [nginx, "-p", d, "-c", directory.sub("nginx.conf"), "-e", directory.sub("error.log")]
         server = try ServerProcess(name: "nginx", arguments, logPath: directory.sub("stdout.log"))
-        try server.waitForPort(port, timeout: 20)
+        try await server.waitForPort(port)
     }
 
     /// The file nginx serves for `/<kind>/<hex>`.
@@ -77,10 +77,10 @@ public final class NginxServer: @unchecked Sendable {
     public func stop() { server.stop() }
 
     /// Starts nginx again on the same port and directory after a stop or kill.
-    public func restart() throws {
+    public func restart() async throws {
         server.stop()
         server = try ServerProcess(name: "nginx", arguments, logPath: directory.sub("stdout.log"))
-        try server.waitForPort(port, timeout: 20)
+        try await server.waitForPort(port)
     }
 
     // A test server's data does not matter: no graceful shutdown.

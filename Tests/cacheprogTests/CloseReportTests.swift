@@ -23,22 +23,22 @@ struct CloseReportTests {
     }
 
     @Test("stats file, stats directory and -v line exist when close is answered: SIGKILL right after loses nothing")
-    func reportPrecedesCloseResponse() throws {
+    func reportPrecedesCloseResponse() async throws {
         let statsFile = work.sub("stats.json")
         let statsDir = work.sub("runs")
         let helper = try HelperProcess(
             arguments: ["--dir", work.sub("store"), "-v", "--stats-file", statsFile, "--stats-dir", statsDir])
-        #expect(helper.readResponse()?["KnownCommands"] != nil)
+        #expect(await helper.readResponse()?["KnownCommands"] != nil)
         let body = Data("output".utf8)
         let actionID = Array(repeating: UInt8(3), count: 32)
         helper.sendGet(actionID: actionID)
-        #expect(helper.readResponse()?["Miss"] as? Bool == true)
+        #expect(await helper.readResponse()?["Miss"] as? Bool == true)
         helper.sendPut(actionID: actionID, outputID: SHA256Digest.of(body), body: body)
-        #expect(helper.readResponse()?["Err"] == nil)
+        #expect(await helper.readResponse()?["Err"] == nil)
         helper.sendGet(actionID: actionID)
-        #expect(helper.readResponse()?["DiskPath"] != nil)
+        #expect(await helper.readResponse()?["DiskPath"] != nil)
         let closeID = helper.sendClose()
-        let closed = try #require(helper.readResponse())
+        let closed = try #require(await helper.readResponse())
         // What exists now is what a go command that exits at once leaves; its process group may go with it.
         let statsFileWritten = FileManager.default.fileExists(atPath: statsFile)
         let statsDirWritten = (try? FileManager.default.contentsOfDirectory(atPath: statsDir)) ?? []
@@ -64,7 +64,7 @@ struct CloseReportTests {
     }
 
     @Test("--stats-dir and CASBRIDGE_STATS_DIR add one file per run, created with its directory")
-    func oneFilePerRun() throws {
+    func oneFilePerRun() async throws {
         let statsDir = work.sub("nested/runs")
         for (run, arguments, environment) in [
             (1, ["--stats-dir", statsDir], [:]), (2, [], ["CASBRIDGE_STATS_DIR": statsDir]),
@@ -72,17 +72,17 @@ struct CloseReportTests {
         ] {
             let helper = try HelperProcess(
                 arguments: ["--dir", work.sub("store")] + arguments, environment: environment)
-            _ = helper.readLine()
+            _ = await helper.readLine()
             // A put without a get that missed first is not a build the run timed.
             let body = Data("run \(run)".utf8)
             helper.sendPut(
                 actionID: Array(repeating: UInt8(run), count: 32), outputID: SHA256Digest.of(body), body: body)
-            _ = helper.readResponse()
+            _ = await helper.readResponse()
             for _ in 0..<run { helper.sendGet(actionID: Array(repeating: UInt8(run), count: 32)) }
-            for _ in 0..<run { _ = helper.readResponse() }
+            for _ in 0..<run { _ = await helper.readResponse() }
             helper.sendClose()
-            _ = helper.readResponse()
-            #expect(helper.waitForExit() == 0)
+            _ = await helper.readResponse()
+            #expect(await helper.exitStatus() == 0)
         }
         let (runs, others) = try statsDirectory(statsDir)
         #expect(runs.count == 3)
@@ -93,14 +93,14 @@ struct CloseReportTests {
     }
 
     @Test("a stats directory that cannot be created is reported on stderr; the run still succeeds")
-    func unwritableStatsDir() throws {
+    func unwritableStatsDir() async throws {
         let blocker = work.sub("file")
         #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
         let helper = try HelperProcess(arguments: ["--dir", work.sub("store"), "--stats-dir", "\(blocker)/runs"])
-        _ = helper.readLine()
+        _ = await helper.readLine()
         helper.sendClose()
-        #expect(helper.readResponse()?["Err"] == nil)
-        #expect(helper.waitForExit() == 0)
+        #expect(await helper.readResponse()?["Err"] == nil)
+        #expect(await helper.exitStatus() == 0)
         #expect(helper.stderr.contains("cannot write the run's stats into \(blocker)/runs"), "\(helper.stderr)")
     }
 }

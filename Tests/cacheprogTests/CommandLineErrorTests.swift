@@ -21,9 +21,10 @@ struct CommandLineErrorTests {
     @Test(
         "a store that cannot be opened is named once, without usage text",
         arguments: [[], ["stats"], ["trim", "--max-age", "7d"], ["gomod", "download"]])
-    func unopenableStoreIsNamedOnce(_ command: [String]) throws {
+    func unopenableStoreIsNamedOnce(_ command: [String]) async throws {
         let dir = try unopenableStore()
-        let result = try ProcessRunner.run([TestPaths.cacheprog] + command + ["--dir", dir], directory: work.path)
+        let result = try await ProcessRunner.run(
+            [TestPaths.cacheprog] + command + ["--dir", dir], directory: work.path)
         #expect(result.status != 0)
         let mentions = result.stderr.components(separatedBy: "cannot open the local store at \(dir)").count - 1
         #expect(mentions == 1, "\(result.output)")
@@ -33,9 +34,9 @@ struct CommandLineErrorTests {
     }
 
     @Test("gomod download of a directory without a go.mod says so, without usage text")
-    func gomodWithoutGoMod() throws {
+    func gomodWithoutGoMod() async throws {
         let missing = work.sub("nonexistent")
-        let result = try ProcessRunner.run(
+        let result = try await ProcessRunner.run(
             [TestPaths.cacheprog, "gomod", "download", missing, "--dir", work.sub("store")])
         #expect(result.status != 0)
         #expect(result.stderr.contains(missing), "\(result.output)")
@@ -44,8 +45,8 @@ struct CommandLineErrorTests {
     }
 
     @Test("a usage error still shows the usage text")
-    func usageErrorShowsUsage() throws {
-        let result = try ProcessRunner.run(
+    func usageErrorShowsUsage() async throws {
+        let result = try await ProcessRunner.run(
             [TestPaths.cacheprog, "trim", "--max-size", "lots", "--dir", work.sub("store")])
         #expect(result.status != 0)
         #expect(result.stderr.contains("'lots' is not a size"), "\(result.output)")
@@ -53,8 +54,8 @@ struct CommandLineErrorTests {
     }
 
     @Test("an unsupported remote scheme is refused with the schemes the executable knows")
-    func unsupportedScheme() throws {
-        let result = try ProcessRunner.run(
+    func unsupportedScheme() async throws {
+        let result = try await ProcessRunner.run(
             [TestPaths.cacheprog, "--remote", "ftp://user:secret@example.invalid/x", "--dir", work.sub("store")])
         #expect(result.status != 0)
         #expect(result.stderr.contains("unsupported scheme; use http(s)://, s3:// or grpc(s)://"), "\(result.output)")

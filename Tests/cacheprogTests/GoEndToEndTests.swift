@@ -22,26 +22,26 @@ struct GoEndToEndTests {
         return e
     }
 
-    func goRun(_ args: [String], store: String?, gocache: String) throws -> ProcessRunner.Result {
-        let result = try ProcessRunner.run(
+    func goRun(_ args: [String], store: String?, gocache: String) async throws -> ProcessRunner.Result {
+        let result = try await ProcessRunner.run(
             [go] + args, environment: env(store: store, gocache: gocache), directory: module, removing: ["GOFLAGS"])
         return result
     }
 
     @Test("cold then warm: zero compiles on the warm build, binaries identical to the built-in cache's")
-    func coldThenWarm() throws {
+    func coldThenWarm() async throws {
         let store = work.sub("store")
-        let cold = try goRun(
+        let cold = try await goRun(
             ["build", "-x", "-o", work.sub("cold"), "./cmd/app"], store: store, gocache: work.sub("gc1"))
         #expect(cold.status == 0, "\(cold.output)")
         #expect(GoModuleFixture.compileCount(cold.stderr) >= 4, "the cold build compiles")
 
-        let warm = try goRun(
+        let warm = try await goRun(
             ["build", "-x", "-o", work.sub("warm"), "./cmd/app"], store: store, gocache: work.sub("gc2"))
         #expect(warm.status == 0, "\(warm.output)")
         #expect(GoModuleFixture.compileCount(warm.stderr) == 0, "warm build compiled:\n\(warm.stderr)")
 
-        let builtin = try goRun(
+        let builtin = try await goRun(
             ["build", "-o", work.sub("builtin"), "./cmd/app"], store: nil, gocache: work.sub("gc3"))
         #expect(builtin.status == 0, "\(builtin.output)")
         let a = try Data(contentsOf: URL(fileURLWithPath: work.sub("cold")))
@@ -49,45 +49,48 @@ struct GoEndToEndTests {
         let c = try Data(contentsOf: URL(fileURLWithPath: work.sub("builtin")))
         #expect(a == b)
         #expect(a == c, "binaries differ from the built-in cache's")
-        let run = try ProcessRunner.run([work.sub("warm")])
+        let run = try await ProcessRunner.run([work.sub("warm")])
         #expect(run.stdout.contains("fixture says 42"))
     }
 
     @Test("go test is (cached) the second time and not after go clean -testcache; go vet works")
-    func testCaching() throws {
+    func testCaching() async throws {
         let store = work.sub("store")
         let gocache = work.sub("gc")
-        let first = try goRun(["test", "./..."], store: store, gocache: gocache)
+        let first = try await goRun(["test", "./..."], store: store, gocache: gocache)
         #expect(first.status == 0, "\(first.output)")
         #expect(!first.stdout.contains("(cached)"))
-        let second = try goRun(["test", "./..."], store: store, gocache: gocache)
+        let second = try await goRun(["test", "./..."], store: store, gocache: gocache)
         #expect(second.status == 0, "\(second.output)")
         #expect(second.stdout.contains("(cached)"), "\(second.stdout)")
-        let clean = try goRun(["clean", "-testcache"], store: store, gocache: gocache)
+        let clean = try await goRun(["clean", "-testcache"], store: store, gocache: gocache)
         #expect(clean.status == 0, "\(clean.output)")
-        let third = try goRun(["test", "./..."], store: store, gocache: gocache)
+        let third = try await goRun(["test", "./..."], store: store, gocache: gocache)
         #expect(third.status == 0, "\(third.output)")
         #expect(!third.stdout.contains("(cached)"), "after go clean -testcache: \(third.stdout)")
 
-        let vet = try goRun(["vet", "./..."], store: store, gocache: gocache)
+        let vet = try await goRun(["vet", "./..."], store: store, gocache: gocache)
         #expect(vet.status == 0, "\(vet.output)")
-        let stats = try ProcessRunner.run([TestPaths.cacheprog, "stats", "--dir", store, "--json"])
+        let stats = try await ProcessRunner.run([TestPaths.cacheprog, "stats", "--dir", store, "--json"])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
         // Three go test runs and go vet each started a helper (go clean -testcache needs no cache).
         #expect((report["runs"] as? Int ?? 0) >= 4)
     }
 
     @Test("four go builds in parallel on one store")
-    func parallelBuilds() throws {
+    func parallelBuilds() async throws {
         let store = work.sub("store")
-        let results = LockedResults()
-        DispatchQueue.concurrentPerform(iterations: 4) { i in
-            let r = try? goRun(
-                ["build", "-o", work.sub("par\(i)"), "./cmd/app"], store: store, gocache: work.sub("pgc\(i)"))
-            results.append(r)
+        let results = try await withThrowingTaskGroup(of: ProcessRunner.Result.self) { group in
+            for i in 0..<4 {
+                group.addTask {
+                    try await goRun(
+                        ["build", "-o", work.sub("par\(i)"), "./cmd/app"], store: store, gocache: work.sub("pgc\(i)"))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
-        for r in results.all {
-            let r = try #require(r)
+        #expect(results.count == 4)
+        for r in results {
             #expect(r.status == 0, "\(r.output)")
         }
         let first = try Data(contentsOf: URL(fileURLWithPath: work.sub("par0")))
@@ -95,15 +98,8 @@ struct GoEndToEndTests {
             #expect(try Data(contentsOf: URL(fileURLWithPath: work.sub("par\(i)"))) == first)
         }
         // Afterwards the shared store serves a zero-compile build.
-        let warm = try goRun(
+        let warm = try await goRun(
             ["build", "-x", "-o", work.sub("after"), "./cmd/app"], store: store, gocache: work.sub("gcw"))
         #expect(GoModuleFixture.compileCount(warm.stderr) == 0)
-    }
-
-    final class LockedResults: @unchecked Sendable {
-        private let lock = NSLock()
-        private var items: [ProcessRunner.Result?] = []
-        func append(_ r: ProcessRunner.Result?) { lock.withLock { items.append(r) } }
-        var all: [ProcessRunner.Result?] { lock.withLock { items } }
     }
 }

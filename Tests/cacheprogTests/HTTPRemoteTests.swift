@@ -20,13 +20,22 @@ struct HTTPRemoteTests {
 
     func build(
         _ output: String, store: String, remote: String?, gocache: String, extraEnvironment: [String: String] = [:]
-    ) throws -> ProcessRunner.Result {
+    ) async throws -> ProcessRunner.Result {
+        try await startBuild(
+            output, store: store, remote: remote, gocache: gocache, extraEnvironment: extraEnvironment
+        ).result()
+    }
+
+    /// Starts the build of `build(…)` and returns at once.
+    func startBuild(
+        _ output: String, store: String, remote: String?, gocache: String, extraEnvironment: [String: String] = [:]
+    ) throws -> RunningProcess {
         var env = GoModuleFixture.baseEnvironment(gocache: work.sub(gocache))
         env["GOCACHEPROG"] =
             "\(TestPaths.cacheprog) --dir \(work.sub(store))" + (remote.map { " --remote \($0)" } ?? "")
         env["CASBRIDGE_STATS_FILE"] = work.sub("\(output).stats.json")
         env.merge(extraEnvironment) { $1 }
-        return try ProcessRunner.run(
+        return try RunningProcess(
             [go, "build", "-x", "-o", work.sub(output), "./cmd/app"], environment: env, directory: module)
     }
 
@@ -42,14 +51,14 @@ struct HTTPRemoteTests {
     }
 
     @Test("an empty local store with a warm remote builds with zero compiles; corrupted remote blobs are never used")
-    func warmRemote() throws {
-        let nginx = try NginxServer()
-        let first = try build("first", store: "storeA", remote: nginx.url, gocache: "gcA")
+    func warmRemote() async throws {
+        let nginx = try await NginxServer()
+        let first = try await build("first", store: "storeA", remote: nginx.url, gocache: "gcA")
         try #require(first.status == 0, "\(first.output)")
         #expect(GoModuleFixture.compileCount(first.stderr) >= 4)
         #expect(nginx.stored("ac").count >= 4 && nginx.stored("cas").count >= 4, "the first build populates the remote")
 
-        let second = try build("second", store: "storeB", remote: nginx.url, gocache: "gcB")
+        let second = try await build("second", store: "storeB", remote: nginx.url, gocache: "gcB")
         try #require(second.status == 0, "\(second.output)")
         #expect(GoModuleFixture.compileCount(second.stderr) == 0, "compiled despite a warm remote:\n\(second.stderr)")
         #expect(try binary("second") == binary("first"))
@@ -70,49 +79,49 @@ struct HTTPRemoteTests {
             corrupted += 1
         }
         #expect(corrupted >= 4)
-        let third = try build("third", store: "storeC", remote: nginx.url, gocache: "gcC")
+        let third = try await build("third", store: "storeC", remote: nginx.url, gocache: "gcC")
         try #require(third.status == 0, "\(third.output)")
         #expect(GoModuleFixture.compileCount(third.stderr) > 0, "corrupted blobs must not be used")
         #expect(try binary("third") == binary("first"))
         let t = try stats("third")
         #expect((t["corruptBlobs"] as? Int ?? 0) > 0, "\(t)")
-        let run = try ProcessRunner.run([work.sub("third")])
+        let run = try await ProcessRunner.run([work.sub("third")])
         #expect(run.stdout.contains("fixture says 42"))
     }
 
     @Test("the server killed mid-build: the build still succeeds")
-    func killedMidBuild() throws {
-        let nginx = try NginxServer()
-        let killer = Thread {
-            let deadline = Date().addingTimeInterval(120)
-            while nginx.stored("cas").count < 3 && Date() < deadline { usleep(20_000) }
-            nginx.kill9()
-        }
-        killer.start()
-        let result = try build("killed", store: "storeK", remote: nginx.url, gocache: "gcK")
+    func killedMidBuild() async throws {
+        let nginx = try await NginxServer()
+        let build = try startBuild("killed", store: "storeK", remote: nginx.url, gocache: "gcK")
+        // Killed once the build has uploaded three blobs, and while it still runs.
+        try await Polling.until { nginx.stored("cas").count >= 3 || !build.isRunning }
+        #expect(build.isRunning, "the build was still running when nginx was killed")
+        nginx.kill9()
+        let result = await build.result()
         #expect(result.status == 0, "\(result.output)")
-        #expect(!nginx.server.process.isRunning, "nginx was killed during the build")
-        let run = try ProcessRunner.run([work.sub("killed")])
+        let remote = try #require(try stats("killed")["remote"] as? [String: Any])
+        #expect((remote["errors"] as? Int ?? 0) > 0, "the helper met the dead server: \(remote)")
+        let run = try await ProcessRunner.run([work.sub("killed")])
         #expect(run.stdout.contains("fixture says 42"))
     }
 
     /// A local store that already holds the standard library, so that fault tests only
     /// miss (and ask the remote about) the module's own packages.
-    func prewarmedStore(_ name: String) throws {
-        let warm = try build("prewarm-\(name)", store: name, remote: nil, gocache: "gc-\(name)")
+    func prewarmedStore(_ name: String) async throws {
+        let warm = try await build("prewarm-\(name)", store: name, remote: nil, gocache: "gc-\(name)")
         try #require(warm.status == 0, "\(warm.output)")
     }
 
     /// Builds the touched module from a prewarmed store against a fault server in `mode`:
     /// the build succeeds within a minute, recompiles, and counts remote errors. Returns the
     /// run's stats and the server's storage directory.
-    func buildAgainstFaultServer(_ mode: String, output: String) throws -> (stats: [String: Any], root: String) {
-        let (server, url, root) = try startFaultServer(mode)
+    func buildAgainstFaultServer(_ mode: String, output: String) async throws -> (stats: [String: Any], root: String) {
+        let (server, url, root) = try await startFaultServer(mode)
         defer { server.stop() }
-        try prewarmedStore("store-\(output)")
+        try await prewarmedStore("store-\(output)")
         try touchModule(output)
         let start = Date()
-        let result = try build(output, store: "store-\(output)", remote: url, gocache: "gc-\(output)-b")
+        let result = try await build(output, store: "store-\(output)", remote: url, gocache: "gc-\(output)-b")
         #expect(result.status == 0, "\(result.output)")
         #expect(GoModuleFixture.compileCount(result.stderr) >= 1)
         #expect(Date().timeIntervalSince(start) < 60)
@@ -122,20 +131,20 @@ struct HTTPRemoteTests {
     }
 
     @Test("a server answering 500 to everything never fails the build")
-    func serverErrors() throws {
-        _ = try buildAgainstFaultServer("500", output: "e500")
+    func serverErrors() async throws {
+        _ = try await buildAgainstFaultServer("500", output: "e500")
     }
 
     @Test("a server that accepts and never answers never hangs the build (timeouts + breaker)")
-    func hangingServer() throws {
+    func hangingServer() async throws {
         // A listening socket nobody accepts from: connections complete (backlog) and hang.
         let (fd, port) = Network.boundSocket()
         defer { close(fd) }
         #expect(listen(fd, 128) == 0)
-        try prewarmedStore("storeHang")
+        try await prewarmedStore("storeHang")
         try touchModule("hang")
         let start = Date()
-        let result = try build(
+        let result = try await build(
             "hang", store: "storeHang", remote: "http://127.0.0.1:\(port)", gocache: "gcHangB",
             extraEnvironment: ["CASBRIDGE_REMOTE_TIMEOUT": "2s", "CASBRIDGE_UPLOAD_TIMEOUT": "3s"])
         let elapsed = Date().timeIntervalSince(start)
@@ -151,7 +160,7 @@ struct HTTPRemoteTests {
     /// declared (the client sees the connection drop), `truncate-silent` delimited by the
     /// connection's end (the client sees a complete, shorter answer); `full` refuses every
     /// upload with 507 Insufficient Storage.
-    func startFaultServer(_ mode: String) throws -> (server: ServerProcess, url: String, root: String) {
+    func startFaultServer(_ mode: String) async throws -> (server: ServerProcess, url: String, root: String) {
         let port = Network.freePort()
         let root = work.sub("fault-\(mode)")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -206,24 +215,24 @@ struct HTTPRemoteTests {
             """
         let server = try ServerProcess(
             name: "http \(mode)", [python, "-c", script, root, mode, "\(port)"], logPath: work.sub("\(mode).log"))
-        try server.waitForPort(port)
+        try await server.waitForPort(port)
         return (server, "http://127.0.0.1:\(port)", root)
     }
 
     @Test(
         "a server that cuts bodies short never fails the build and never has a cut blob used",
         arguments: ["truncate", "truncate-silent"])
-    func truncatedBodies(mode: String) throws {
-        let (server, url, root) = try startFaultServer(mode)
+    func truncatedBodies(mode: String) async throws {
+        let (server, url, root) = try await startFaultServer(mode)
         defer { server.stop() }
         let tag = mode.replacingOccurrences(of: "-", with: "")
-        let first = try build("\(tag)1", store: "store-\(tag)1", remote: url, gocache: "gc-\(tag)1")
+        let first = try await build("\(tag)1", store: "store-\(tag)1", remote: url, gocache: "gc-\(tag)1")
         try #require(first.status == 0, "\(first.output)")
         let stored = try FileManager.default.contentsOfDirectory(atPath: root)
         #expect(stored.filter { $0.hasPrefix("cas-") }.count >= 4, "the first build populates the server")
 
         let start = Date()
-        let second = try build("\(tag)2", store: "store-\(tag)2", remote: url, gocache: "gc-\(tag)2")
+        let second = try await build("\(tag)2", store: "store-\(tag)2", remote: url, gocache: "gc-\(tag)2")
         #expect(second.status == 0, "\(second.output)")
         #expect(Date().timeIntervalSince(start) < 120)
         #expect(GoModuleFixture.compileCount(second.stderr) >= 4, "nothing cut short may be used:\n\(second.stderr)")
@@ -240,16 +249,16 @@ struct HTTPRemoteTests {
             let warnings = second.stderr.split(separator: "\n").filter { $0.contains("wrong content") }
             #expect(warnings.count == 1, "the first damaged blob is logged, the others counted: \(warnings)")
         }
-        let run = try ProcessRunner.run([work.sub("\(tag)2")])
+        let run = try await ProcessRunner.run([work.sub("\(tag)2")])
         #expect(run.stdout.contains("fixture says 42"))
     }
 
     @Test("a full server (507 to every upload) never fails or holds up the build")
-    func fullServer() throws {
-        let (s, root) = try buildAgainstFaultServer("full", output: "full")
+    func fullServer() async throws {
+        let (s, root) = try await buildAgainstFaultServer("full", output: "full")
         #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty, "nothing was stored")
         #expect((s["puts"] as? Int ?? 0) >= 1, "\(s)")
-        let run = try ProcessRunner.run([work.sub("full")])
+        let run = try await ProcessRunner.run([work.sub("full")])
         #expect(run.stdout.contains("fixture says 42"))
     }
 }

@@ -16,31 +16,31 @@ struct ProtocolTests {
     }
 
     @Test("the capabilities line comes first, unprompted")
-    func capabilitiesFirst() throws {
+    func capabilitiesFirst() async throws {
         let helper = try start()
-        let line = helper.readLine()
+        let line = await helper.readLine()
         #expect(line == #"{"ID":0,"KnownCommands":["get","put","close"]}"#)
         helper.closeInput()
-        #expect(helper.waitForExit() == 0)
+        #expect(await helper.exitStatus() == 0)
     }
 
     @Test("put then get: the hit carries OutputID, Size, Time and a DiskPath with the body")
-    func putThenGet() throws {
+    func putThenGet() async throws {
         let helper = try start()
-        _ = helper.readLine()
+        _ = await helper.readLine()
         let body = Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 * 7) })
         let actionID = Array(repeating: UInt8(1), count: 32)
         let outputID = SHA256Digest.of(body)
         let before = Date()
         let putID = helper.sendPut(actionID: actionID, outputID: outputID, body: body)
-        let put = try #require(helper.readResponse())
+        let put = try #require(await helper.readResponse())
         #expect(put["ID"] as? Int == Int(putID))
         #expect(put["Err"] == nil)
         let putPath = try #require(put["DiskPath"] as? String)
         #expect(putPath.hasPrefix("/"))
 
         let getID = helper.sendGet(actionID: actionID)
-        let get = try #require(helper.readResponse())
+        let get = try #require(await helper.readResponse())
         #expect(get["ID"] as? Int == Int(getID))
         #expect(get["Miss"] == nil)
         #expect(get["OutputID"] as? String == Data(outputID).base64EncodedString())
@@ -57,63 +57,63 @@ struct ProtocolTests {
         #expect(abs(parsed.timeIntervalSince(before)) < 60)
 
         helper.sendClose()
-        let closed = try #require(helper.readResponse())
+        let closed = try #require(await helper.readResponse())
         #expect(closed["Err"] == nil)
-        #expect(helper.waitForExit() == 0)
+        #expect(await helper.exitStatus() == 0)
 
         // A second process sees the entry with the original put time.
         let again = try start()
-        _ = again.readLine()
+        _ = await again.readLine()
         again.sendGet(actionID: actionID)
-        let hit = try #require(again.readResponse())
+        let hit = try #require(await again.readResponse())
         #expect(hit["Time"] as? String == time, "Time is the original put's")
         again.closeInput()
-        #expect(again.waitForExit() == 0)
+        #expect(await again.exitStatus() == 0)
     }
 
     @Test("a miss says Miss")
-    func miss() throws {
+    func miss() async throws {
         let helper = try start()
-        _ = helper.readLine()
+        _ = await helper.readLine()
         let id = helper.sendGet(actionID: Array(repeating: 9, count: 32))
-        #expect(helper.readLine() == #"{"ID":\#(id),"Miss":true}"#)
+        #expect(await helper.readLine() == #"{"ID":\#(id),"Miss":true}"#)
         helper.closeInput()
-        #expect(helper.waitForExit() == 0)
+        #expect(await helper.exitStatus() == 0)
     }
 
     @Test("ObjectID (Go 1.21–1.23) is accepted as OutputID; an empty body needs no body line")
-    func objectIDAndEmptyBody() throws {
+    func objectIDAndEmptyBody() async throws {
         let helper = try start()
-        _ = helper.readLine()
+        _ = await helper.readLine()
         let body = Data("hello".utf8)
         helper.sendPut(
             actionID: Array(repeating: 2, count: 32), outputID: SHA256Digest.of(body), body: body, idField: "ObjectID")
-        #expect(try #require(helper.readResponse())["Err"] == nil)
+        #expect(try #require(await helper.readResponse())["Err"] == nil)
         helper.sendPut(actionID: Array(repeating: 3, count: 32), outputID: SHA256Digest.of(Data()), body: Data())
-        let empty = try #require(helper.readResponse())
+        let empty = try #require(await helper.readResponse())
         #expect(empty["Err"] == nil)
         helper.sendGet(actionID: Array(repeating: 3, count: 32))
-        let hit = try #require(helper.readResponse())
+        let hit = try #require(await helper.readResponse())
         #expect(hit["Miss"] == nil)
         #expect(FileManager.default.contents(atPath: try #require(hit["DiskPath"] as? String)) == Data())
         helper.closeInput()
-        #expect(helper.waitForExit() == 0)
+        #expect(await helper.exitStatus() == 0)
     }
 
     @Test("bad puts are answered with Err, store nothing, and the stream goes on")
-    func badPuts() throws {
+    func badPuts() async throws {
         let helper = try start()
-        _ = helper.readLine()
+        _ = await helper.readLine()
         let body = Data("some output".utf8)
         let wrongDigest = SHA256Digest.of(Data("other".utf8))
         let actionA = Array(repeating: UInt8(4), count: 32)
         helper.sendPut(actionID: actionA, outputID: wrongDigest, body: body)
-        let mismatch = try #require(helper.readResponse())
+        let mismatch = try #require(await helper.readResponse())
         #expect((mismatch["Err"] as? String)?.contains("OutputID") == true)
 
         let actionB = Array(repeating: UInt8(5), count: 32)
         helper.sendPut(actionID: actionB, outputID: SHA256Digest.of(body), body: body, bodySize: body.count + 3)
-        let short = try #require(helper.readResponse())
+        let short = try #require(await helper.readResponse())
         #expect((short["Err"] as? String)?.contains("BodySize") == true)
 
         let actionC = Array(repeating: UInt8(6), count: 32)
@@ -121,13 +121,13 @@ struct ProtocolTests {
         helper.write(
             "{\"ID\":\(id),\"Command\":\"put\",\"ActionID\":\"\(Data(actionC).base64EncodedString())\",\"OutputID\":\"\(Data(SHA256Digest.of(body)).base64EncodedString())\",\"BodySize\":11}\n\n\"!!not base64!!\"\n"
         )
-        let invalid = try #require(helper.readResponse())
+        let invalid = try #require(await helper.readResponse())
         #expect(invalid["ID"] as? Int == Int(id))
         #expect((invalid["Err"] as? String)?.contains("base64") == true)
 
         for action in [actionA, actionB, actionC] {
             helper.sendGet(actionID: action)
-            #expect(try #require(helper.readResponse())["Miss"] as? Bool == true)
+            #expect(try #require(await helper.readResponse())["Miss"] as? Bool == true)
         }
         // Nothing of the rejected bodies was published.
         let blob = store.sub(
@@ -136,14 +136,14 @@ struct ProtocolTests {
         let temps = (try? FileManager.default.contentsOfDirectory(atPath: store.sub("v1/tmp"))) ?? []
         #expect(temps.isEmpty, "temporary files left behind: \(temps)")
         helper.sendClose()
-        _ = helper.readResponse()
-        #expect(helper.waitForExit() == 0)
+        _ = await helper.readResponse()
+        #expect(await helper.exitStatus() == 0)
     }
 
     @Test("a store that cannot keep puts: each is answered with Err, the first logged, the rest summed up once")
-    func unstorablePuts() throws {
+    func unstorablePuts() async throws {
         let helper = try start()
-        _ = helper.readLine()
+        _ = await helper.readLine()
         // Blob directories cannot be made under a regular file: every put fails to store.
         let blobs = store.sub("v1/blobs")
         try FileManager.default.removeItem(atPath: blobs)
@@ -152,13 +152,13 @@ struct ProtocolTests {
             let body = Data("output \(i)".utf8)
             helper.sendPut(
                 actionID: Array(repeating: UInt8(40 + i), count: 32), outputID: SHA256Digest.of(body), body: body)
-            let answer = try #require(helper.readResponse())
+            let answer = try #require(await helper.readResponse())
             #expect((answer["Err"] as? String)?.contains(store.path) == true, "\(answer)")
             #expect(answer["DiskPath"] == nil)
         }
         helper.sendClose()
-        #expect(try #require(helper.readResponse())["Err"] == nil)
-        #expect(helper.waitForExit() == 0)
+        #expect(try #require(await helper.readResponse())["Err"] == nil)
+        #expect(await helper.exitStatus() == 0)
         let lines = helper.stderr.split(separator: "\n")
         #expect(lines.count == 2, "\(lines)")
         #expect(lines.first?.contains("cannot create a temporary file") == true, "\(lines)")
@@ -166,20 +166,20 @@ struct ProtocolTests {
     }
 
     @Test("close answers and exits 0; end of input without close exits 0 promptly")
-    func closeAndEOF() throws {
+    func closeAndEOF() async throws {
         let helper = try start()
-        _ = helper.readLine()
+        _ = await helper.readLine()
         let id = helper.sendClose()
-        #expect(helper.readLine() == #"{"ID":\#(id)}"#)
-        #expect(helper.waitForExit(timeout: 5) == 0)
-        #expect(helper.readLine() == nil, "nothing after the close response")
+        #expect(await helper.readLine() == #"{"ID":\#(id)}"#)
+        #expect(await helper.exitStatus() == 0)
+        #expect(await helper.readLine() == nil, "nothing after the close response")
 
         let eof = try start()
-        _ = eof.readLine()
+        _ = await eof.readLine()
         eof.sendGet(actionID: Array(repeating: 7, count: 32))
         eof.closeInput()
-        #expect(eof.readResponse()?["Miss"] as? Bool == true, "requests before EOF are still answered")
-        #expect(eof.waitForExit(timeout: 2) == 0)
+        #expect(await eof.readResponse()?["Miss"] as? Bool == true, "requests before EOF are still answered")
+        #expect(await eof.exitStatus() == 0)
     }
 
     @Test(
@@ -192,11 +192,11 @@ struct ProtocolTests {
             (#"{"ID":1,"Command":"get","ActionID":"%%%"}"#, "\"ActionID\" is not valid base64"),
             (#"{"ID":1,"Command":"put","BodySize":-5}"#, "BodySize is negative"),
         ])
-    func malformed(_ line: String, _ expected: String) throws {
+    func malformed(_ line: String, _ expected: String) async throws {
         let helper = try start()
-        _ = helper.readLine()
+        _ = await helper.readLine()
         helper.write(line + "\n\n")
-        let status = helper.waitForExit(timeout: 5)
+        let status = await helper.exitStatus()
         #expect(status != nil, "the helper must not hang")
         #expect(status != 0)
         let stderr = helper.stderr
@@ -206,38 +206,38 @@ struct ProtocolTests {
     }
 
     @Test("a put body that never ends is an error, not a hang")
-    func truncatedBody() throws {
+    func truncatedBody() async throws {
         let helper = try start()
-        _ = helper.readLine()
+        _ = await helper.readLine()
         let id = helper.makeID()
         helper.write(
             "{\"ID\":\(id),\"Command\":\"put\",\"ActionID\":\"\(Data(repeating: 1, count: 32).base64EncodedString())\",\"OutputID\":\"\(Data(repeating: 1, count: 32).base64EncodedString())\",\"BodySize\":100}\n\n\"QUJD"
         )
         helper.closeInput()
-        let status = helper.waitForExit(timeout: 5)
+        let status = await helper.exitStatus()
         #expect(status != nil && status != 0)
         #expect(helper.stderr.contains("ended inside a put body"))
     }
 
     @Test("unknown commands get Err; stdout carries only protocol lines even with -v")
-    func unknownCommandAndCleanStdout() throws {
+    func unknownCommandAndCleanStdout() async throws {
         let helper = try start(["-v"])
-        #expect(helper.readResponse()?["KnownCommands"] != nil)
+        #expect(await helper.readResponse()?["KnownCommands"] != nil)
         helper.write("{\"ID\":\(helper.makeID()),\"Command\":\"get2\"}\n\n")
-        let answer = try #require(helper.readResponse())
+        let answer = try #require(await helper.readResponse())
         #expect((answer["Err"] as? String)?.contains("get2") == true)
         helper.sendClose()
-        #expect(helper.readResponse()?["ID"] as? Int == 2)
-        #expect(helper.readLine() == nil)
-        #expect(helper.waitForExit() == 0)
+        #expect(await helper.readResponse()?["ID"] as? Int == 2)
+        #expect(await helper.readLine() == nil)
+        #expect(await helper.exitStatus() == 0)
         let stderr = helper.stderr
         #expect(stderr.contains("cacheprog: 0 gets (0 hits, 0 misses), 0 puts"), "summary line: \(stderr)")
     }
 
     @Test("the body is streamed: a 64 MiB put keeps the helper's peak RSS under 48 MB")
-    func streamingPut() throws {
+    func streamingPut() async throws {
         let helper = try start()
-        _ = helper.readLine()
+        _ = await helper.readLine()
         var body = Data(count: 64 << 20)
         body.withUnsafeMutableBytes { raw in
             var x: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -249,12 +249,12 @@ struct ProtocolTests {
             }
         }
         helper.sendPut(actionID: Array(repeating: 8, count: 32), outputID: SHA256Digest.of(body), body: body)
-        let put = try #require(helper.readResponse())
+        let put = try #require(await helper.readResponse())
         #expect(put["Err"] == nil)
         let rss = try #require(helper.peakRSS)
         #expect(rss < 48_000_000, "peak RSS \(rss) bytes")
         #expect(FileManager.default.contents(atPath: try #require(put["DiskPath"] as? String)) == body)
         helper.closeInput()
-        #expect(helper.waitForExit() == 0)
+        #expect(await helper.exitStatus() == 0)
     }
 }

@@ -22,7 +22,7 @@ struct S3RemoteTests {
 
     /// Starts SeaweedFS and creates the bucket `casbridge` with a signed PUT Bucket.
     func startSeaweed() async throws -> SeaweedFSServer {
-        let server = try SeaweedFSServer()
+        let server = try await SeaweedFSServer()
         let location = try S3Location(
             url: "s3://casbridge?endpoint=\(server.endpoint)",
             environment: AWSEnvironment(home: "/nonexistent", variables: [:]))
@@ -47,7 +47,7 @@ struct S3RemoteTests {
     func build(
         _ output: String, store: String, server: SeaweedFSServer?, secret: String? = nil, gocache: String,
         extra: [String: String] = [:]
-    ) throws -> ProcessRunner.Result {
+    ) async throws -> ProcessRunner.Result {
         var env = GoModuleFixture.baseEnvironment(gocache: work.sub(gocache))
         var prog = "\(TestPaths.cacheprog) --dir \(work.sub(store))"
         if let server {
@@ -60,7 +60,7 @@ struct S3RemoteTests {
         env["GOCACHEPROG"] = prog
         env["CASBRIDGE_STATS_FILE"] = work.sub("\(output).stats.json")
         env.merge(extra) { $1 }
-        return try ProcessRunner.run(
+        return try await ProcessRunner.run(
             [go, "build", "-x", "-o", work.sub(output), "./cmd/app"], environment: env, directory: module)
     }
 
@@ -72,7 +72,7 @@ struct S3RemoteTests {
     func warmRemote() async throws {
         let server = try await startSeaweed()
         defer { server.stop() }
-        let first = try build("first", store: "storeA", server: server, gocache: "gcA")
+        let first = try await build("first", store: "storeA", server: server, gocache: "gcA")
         try #require(first.status == 0, "\(first.output)")
         #expect(GoModuleFixture.compileCount(first.stderr) >= 4)
         let f = try stats("first")
@@ -83,7 +83,7 @@ struct S3RemoteTests {
         #expect((fr["uploadsDropped"] as? Int ?? -1) == 0, "\(f)")
 
         let metricsFile = work.sub("second.prom")
-        let second = try build(
+        let second = try await build(
             "second", store: "storeB", server: server, gocache: "gcB", extra: ["CASBRIDGE_METRICS_FILE": metricsFile])
         try #require(second.status == 0, "\(second.output)")
         #expect(GoModuleFixture.compileCount(second.stderr) == 0, "compiled despite a warm remote:\n\(second.stderr)")
@@ -92,7 +92,7 @@ struct S3RemoteTests {
         #expect((s["remoteHits"] as? Int ?? 0) >= 4, "\(s)")
         #expect(((s["remote"] as? [String: Any])?["manifestHits"] as? Int ?? 0) >= 4, "the warm manifest: \(s)")
         #expect(((s["remote"] as? [String: Any])?["segmentReads"] as? Int ?? 0) >= 1, "segments: \(s)")
-        let run = try ProcessRunner.run([work.sub("second")])
+        let run = try await ProcessRunner.run([work.sub("second")])
         #expect(run.stdout.contains("fixture says 42"))
 
         // The last go command's helper wrote the metrics file: valid exposition with real values.
@@ -113,7 +113,7 @@ struct S3RemoteTests {
     }
 
     @Test("metrics are pushed to a Pushgateway at close: PUT /metrics/job/cacheprog in the text format")
-    func pushGateway() throws {
+    func pushGateway() async throws {
         // A tiny receiver standing in for the Pushgateway: records method, path, type and body.
         let python = try #require(TestPaths.systemTool("python3"), "python3 not found: run scripts/install-deps.sh")
         let port = Network.freePort()
@@ -134,9 +134,9 @@ struct S3RemoteTests {
         let server = try ServerProcess(
             name: "pushgateway stand-in", [python, "-c", script, "\(port)", received], logPath: work.sub("push.log"))
         defer { server.stop() }
-        try server.waitForPort(port)
+        try await server.waitForPort(port)
         let close = Data("{\"ID\":1,\"Command\":\"close\"}\n".utf8)
-        let result = try ProcessRunner.run(
+        let result = try await ProcessRunner.run(
             [TestPaths.cacheprog, "--dir", work.sub("pushstore"), "--metrics-push", "http://127.0.0.1:\(port)/"],
             stdin: close)
         #expect(result.status == 0, "\(result.output)")
@@ -155,14 +155,14 @@ struct S3RemoteTests {
         let server = try await startSeaweed()
         defer { server.stop() }
         let secret = "definitely-wrong-\(UUID().uuidString)"
-        let result = try build(
+        let result = try await build(
             "wrong", store: "storeW", server: server, secret: secret, gocache: "gcW", extra: ["CASBRIDGE_VERBOSE": "1"])
         #expect(result.status == 0, "\(result.output)")
         #expect(GoModuleFixture.compileCount(result.stderr) >= 4)
         #expect(!result.stderr.contains(secret))
         let s = try stats("wrong")
         #expect(((s["remote"] as? [String: Any])?["errors"] as? Int ?? 0) > 0, "\(s)")
-        let run = try ProcessRunner.run([work.sub("wrong")])
+        let run = try await ProcessRunner.run([work.sub("wrong")])
         #expect(run.stdout.contains("fixture says 42"))
     }
 }

@@ -43,14 +43,5 @@ public struct RemoteConfiguration: Sendable {
     }
 
     /// The URL with any userinfo password replaced by `***`, for messages.
-    public var redactedURL: String {
-        guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else { return url }
-        let restStart = url.index(colon, offsetBy: 3)
-        let rest = url[restStart...]
-        let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-        guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return url }
-        let userinfo = rest[..<at]
-        let user = userinfo.split(separator: ":", maxSplits: 1).first ?? ""
-        return url[..<restStart] + user + ":***" + rest[at...]
-    }
+    public var redactedURL: String { RemoteURL.redact(url) }
 }

@@ -41,11 +41,12 @@ extension FuzzTarget {
         _ = try? S3Location(url: "s3://bucket", environment: environment)
     }
 
-    /// A remote URL, as --remote takes it: the scheme, then the HTTP and S3 parsers.
+    /// A remote URL, as --remote takes it: the scheme, the one URL parser, then the HTTP and S3 configurations.
     static func remoteURL(_ input: UnsafeRawBufferPointer) {
         let url = String(decoding: input, as: UTF8.self)
         _ = RemoteConfiguration(url: url).scheme
-        _ = try? HTTPCacheStore.parse(url, redacted: "redacted")
+        _ = try? RemoteURL(url)
+        _ = try? HTTPCacheStore.parse(url)
         let environment = AWSEnvironment(home: scratch, variables: ["AWS_REGION": "us-east-1"])
         if let location = try? S3Location(url: url, environment: environment) {
             _ = location.url(path: location.path(forKey: location.key("ac", String(repeating: "0", count: 64))))
