@@ -4,12 +4,19 @@ import CASBridgeS3
 import Glibc
 
 extension FuzzTarget {
-    /// An ActionResult as an HTTP or REAPI action cache returns it.
+    /// An ActionResult as an HTTP or REAPI action cache returns it, with any attachments.
     static func actionResult(_ input: UnsafeRawBufferPointer) {
         let bytes = [UInt8](input)
         if let entry = ActionMapping.entry(fromActionResult: bytes) {
             let again = ActionMapping.entry(fromActionResult: ActionMapping.actionResult(for: entry))
             precondition(again == entry, "a decoded ActionResult does not survive encoding")
+            // The warm manifest's attachments: what is read is written back the same way.
+            let attached = ActionMapping.attachments(fromActionResult: bytes, entry: entry)
+            let rewritten = ActionMapping.actionResult(for: entry, attaching: attached)
+            precondition(
+                ActionMapping.entry(fromActionResult: rewritten) == entry,
+                "an entry with attachments does not survive encoding")
+            _ = attached.map(\.isIntact)
         }
         _ = ActionMapping.inlineContents(fromActionResult: bytes)
     }
