@@ -43,7 +43,7 @@ struct CloseReportTests {
         let statsFileWritten = FileManager.default.fileExists(atPath: statsFile)
         let statsDirWritten = (try? FileManager.default.contentsOfDirectory(atPath: statsDir)) ?? []
         kill(helper.process.processIdentifier, SIGKILL)
-        helper.process.waitUntilExit()
+        _ = await helper.exitStatus()
         #expect(closed["ID"] as? Int == Int(closeID))
         #expect(statsFileWritten, "the stats file exists when close is answered")
         #expect(statsDirWritten.filter { $0.hasSuffix(".json") }.count == 1, "\(statsDirWritten)")
