@@ -50,7 +50,7 @@ struct MissStreakTests {
 
         // The background lookup's hit ends the streak: the next get waits and hits.
         remote.release.store(true, ordering: .relaxed)
-        try await Polling.until(timeout: .seconds(60)) { !tier.isSkippingMisses }
+        try await Polling.until { !tier.isSkippingMisses }
         #expect(await tier.fetch(stored, into: local)?.entry == entry)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A real nginx serving the bazel-remote HTTP layout (`/ac/<hex>`, `/cas/<hex>`) as WebDAV
+/// A real nginx serving the bazel-remote HTTP layout (`[/prefix]/ac/<hex>`, `[/prefix]/cas/<hex>`) as WebDAV
 /// (`dav_methods PUT`) from a directory, on 127.0.0.1 and a free port, stopped by PID.
 public final class NginxServer: @unchecked Sendable {
     /// The directory holding everything: config, logs, temp files and `root/`.
@@ -47,7 +47,7 @@ public final class NginxServer: @unchecked Sendable {
                 keepalive_requests 100000;
                 server {
                     listen 127.0.0.1:\(port);
-                    location ~ "^/(ac|cas)/[0-9a-f]{64}$" {
+                    location ~ "^(/[A-Za-z0-9._-]+)*/(ac|cas)/[0-9a-f]{64}$" {
                         dav_methods PUT;
                         create_full_put_path on;
                         client_max_body_size 0;
