@@ -1,0 +1,3 @@
+module prototap
+
+go 1.22
