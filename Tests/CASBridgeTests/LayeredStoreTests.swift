@@ -58,7 +58,10 @@ struct LayeredStoreTests {
         #expect(await writer.drain(timeout: .seconds(10)) == 0)
         let mainManifest = try #require(main.lookup(manifestID))
 
-        // The pull request's run: every get is a manifest hit; its manifest lands in its own store.
+        // The pull request's run: every get of main's is a manifest hit, and one more entry of its own
+        // makes its manifest differ from main's, so it is written: to its own store.
+        let own = try WarmManifestTests.put("the pull request's output", action: 9, in: pr)
+        let ownAction = Digest(bytes: [UInt8](repeating: 9, count: 32))!
         let layered = LayeredStore(written: pr, readOnly: [main])
         let local = try LocalStore(directory: dir.sub("pr-local"))
         let statistics = HelperStatistics()
@@ -71,6 +74,7 @@ struct LayeredStoreTests {
             tier.noteUse(action, hit.entry)
         }
         #expect(statistics.snapshot.manifestHits == 3)
+        tier.noteUse(ownAction, own)
         #expect(await tier.drain(timeout: .seconds(10)) == 0)
         #expect(main.lookup(manifestID)?.entry == mainManifest.entry, "the default branch's manifest is untouched")
         #expect(pr.lookup(manifestID) != nil, "the pull request wrote its own")

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A real nginx serving the bazel-remote HTTP layout (`[/prefix]/ac/<hex>`, `[/prefix]/cas/<hex>`) as WebDAV
+/// A real nginx serving the bazel-remote HTTP layout (`/ac/<hex>`, `/cas/<hex>`) as WebDAV
 /// (`dav_methods PUT`) from a directory, on 127.0.0.1 and a free port, stopped by PID.
 public final class NginxServer: @unchecked Sendable {
     /// The directory holding everything: config, logs, temp files and `root/`.
@@ -17,8 +17,10 @@ public final class NginxServer: @unchecked Sendable {
     public var url: String { "http://127.0.0.1:\(port)" }
 
     /// Starts nginx; throws with a clear message when `/usr/sbin/nginx` (Debian
-    /// `nginx-light`, from scripts/install-deps.sh) is missing.
-    public init() async throws {
+    /// `nginx-light`, from scripts/install-deps.sh) is missing. With `prefixes`, it serves the
+    /// layout under any path prefix too (`/<prefix>/ac/<hex>`), as separate stores on one
+    /// server; without, only at the root, so other paths are refused.
+    public init(prefixes: Bool = false) async throws {
         guard let nginx = TestPaths.systemTool("nginx") else {
             throw ServerError("nginx not found: run scripts/install-deps.sh (Debian package nginx-light)")
         }
@@ -47,7 +49,7 @@ public final class NginxServer: @unchecked Sendable {
                 keepalive_requests 100000;
                 server {
                     listen 127.0.0.1:\(port);
-                    location ~ "^(/[A-Za-z0-9._-]+)*/(ac|cas)/[0-9a-f]{64}$" {
+                    location ~ "^\(prefixes ? "(/[A-Za-z0-9._-]+)*" : "")/(ac|cas)/[0-9a-f]{64}$" {
                         dav_methods PUT;
                         create_full_put_path on;
                         client_max_body_size 0;

@@ -6,7 +6,7 @@ import Testing
 extension HTTPRemoteTests {
     @Test("a pull request's job writes to its own prefix and reads the default branch's, never writing it")
     func layeredRemotes() async throws {
-        let nginx = try await NginxServer()
+        let nginx = try await NginxServer(prefixes: true)
         let main = "\(nginx.url)/main"
         let pr = "\(nginx.url)/pr-1"
         let first = try await build("main", store: "storeMain", remote: main, gocache: "gcMain")
@@ -24,7 +24,6 @@ extension HTTPRemoteTests {
         #expect(try binary("pr-read") == binary("main"))
         let s = try stats("pr-read")
         #expect((s["remote"] as? [String: Any])?["manifestHits"] as? Int ?? 0 >= 4, "main's manifest was used: \(s)")
-        #expect(nginx.stored("pr-1/ac").count >= 1, "the pull request's run wrote its own manifest")
 
         // A change of the pull request's, with the flag: its new outputs go to its own prefix only.
         try touchModule("pr")
