@@ -177,7 +177,7 @@ struct IndexTableTests {
         let fresh = try LocalStore(directory: dir.path)
         fresh.startPrecheck()
         try await waitWhile { fresh.isPrechecking }
-        #expect(outputs.values.allSatisfy { fresh.isPrechecked($0) })
+        #expect(outputs.values.allSatisfy { fresh.wasPrechecked($0) })
         fresh.stopPrecheck()
     }
 
@@ -194,7 +194,7 @@ struct IndexTableTests {
         fresh.startPrecheck()
         try await waitWhile { fresh.isPrechecking }
         fresh.stopPrecheck()
-        #expect(fresh.isPrechecked(digest))
+        #expect(fresh.wasPrechecked(digest))
         let taken = fresh.state.withLock { $0.precheck.position }
         #expect(taken <= Precheck.ahead + Precheck.batchSize, "read \(taken) of 3,000 candidates without a lookup")
     }

@@ -128,8 +128,8 @@ struct LocalStoreTests {
         #expect(!fresh.isPrechecked(unchanged))
         fresh.startPrecheck()
         try await Polling.until { !fresh.isPrechecking }
-        #expect(fresh.isPrechecked(unchanged))
-        #expect(!fresh.isPrechecked(changed))
+        #expect(fresh.wasPrechecked(unchanged))
+        #expect(!fresh.wasPrechecked(changed))
         #expect(fresh.lookup(Self.action(2))?.entry.outputID == unchanged)
         #expect(fresh.lookup(Self.action(1)) == nil)
         #expect(!FileManager.default.fileExists(atPath: path), "the corrupt blob is removed")

@@ -29,6 +29,13 @@ extension LocalStore {
         return state.withLock { st in LocalStore.isFresh(st.checked[digest]?.at, now: now) }
     }
 
+    /// Whether blob `digest` was found unchanged by a check at any time, fresh or not: what
+    /// tests ask after waiting for the checks, which a loaded machine may keep from asking
+    /// within `checkFreshness`.
+    func wasPrechecked(_ digest: Digest) -> Bool {
+        state.withLock { $0.checked[digest] != nil }
+    }
+
     /// Whether a batch of background checks is running or scheduled.
     var isPrechecking: Bool { state.withLock { $0.precheck.running } }
 
