@@ -65,4 +65,12 @@ extension ContentStore {
     package func readBlob(_ digest: Digest, size: Int64, into path: String) async throws -> Bool {
         try await readBlobHashed(digest, size: size, into: path) != nil
     }
+
+    /// Writes blob `digest` of `size` bytes from `path` unless the store already holds it;
+    /// whether it was written.
+    package func writeBlobIfMissing(_ digest: Digest, size: Int64, from path: String) async throws -> Bool {
+        guard try await missingBlobs(sized: [(digest, size)]).contains(digest) else { return false }
+        try await writeBlob(digest, size: size, from: path)
+        return true
+    }
 }

@@ -120,9 +120,7 @@ package final class ManifestWriter: Sendable {
             source = compressed.path
         }
         let stored = await remote.run("write segment \(segment.digest)") { () async throws -> Bool in
-            let missing = try await store.missingBlobs(sized: [(segment.digest, segment.size)])
-            if missing.contains(segment.digest) {
-                try await store.writeBlob(segment.digest, size: segment.size, from: source)
+            if try await store.writeBlobIfMissing(segment.digest, size: segment.size, from: source) {
                 statistics.update {
                     $0.segmentUploads += 1
                     $0.bytesUp += segment.size

@@ -122,9 +122,7 @@ package final class UploadQueue: Sendable {
         let statistics = remote.statistics
         let store = remote.store
         let ok = await remote.run("upload \(entry.outputID)") { () async throws -> Bool in
-            let missing = try await store.missingBlobs(sized: [(entry.outputID, entry.size)])
-            if missing.contains(entry.outputID) {
-                try await store.writeBlob(entry.outputID, size: entry.size, from: path)
+            if try await store.writeBlobIfMissing(entry.outputID, size: entry.size, from: path) {
                 statistics.update {
                     $0.uploads += 1
                     $0.bytesUp += entry.size
