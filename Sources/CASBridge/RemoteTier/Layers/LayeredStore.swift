@@ -85,9 +85,8 @@ package final class LayeredStore: CacheStore {
     package func readBlob(_ digest: Digest, size: Int64, to sink: any BlobSink) async throws -> Bool {
         let first = sources.withLock { $0.byOutput[digest] ?? $0.last }
         for i in [first] + layers.indices.filter({ $0 != first }) {
+            // Every store restarts the sink before it writes to it: no reset between layers.
             if try await layers[i].readBlob(digest, size: size, to: sink) { return true }
-            // A layer that does not hold the blob wrote nothing; the next one starts clean anyway.
-            try sink.restart()
         }
         return false
     }
