@@ -101,7 +101,7 @@ extension WarmManifestTests {
         remote.released.withLock { $0 = true }
         #expect(await get.value?.entry == first.entry)
         for r in others { #expect(try #require(await tier.fetch(r.actionID, into: local)).entry == r.entry) }
-        #expect(stats.snapshot.segmentReads == 1 && stats.snapshot.manifestHits == 3)
+        #expect(stats.snapshot[.segmentReads] == 1 && stats.snapshot[.manifestHits] == 3)
         _ = await tier.drain(timeout: .seconds(1))
     }
 
@@ -155,7 +155,7 @@ extension WarmManifestTests {
             path: local.blobPath(entry.outputID))
         // Before the fix close waited out the upload's ten minutes, which then landed: 0 dropped.
         #expect(await tier.drain(timeout: .seconds(2)) == 1)
-        #expect(stats.snapshot.uploadsDropped == 1 && !backing.hasBlob(entry.outputID))
+        #expect(stats.snapshot[.uploadsDropped] == 1 && !backing.hasBlob(entry.outputID))
     }
 
     @Test("the prefetch window covers two round trips at the assumed link speed, between its floor and ceiling")

@@ -71,7 +71,7 @@ package final class ManifestLoader: Sendable {
             s.finished = true
         }
         if let manifest {
-            remote.statistics.update { $0.manifestRecords = manifest.records.count }
+            remote.statistics.update { $0[.manifestRecords] = Int64(manifest.records.count) }
         }
         return byAction
     }
@@ -91,8 +91,8 @@ package final class ManifestLoader: Sendable {
         var roundTrip = (Monotonic.nanoseconds() - start) / 2
         let (stored, corrupt) = ManifestAttachments.store(attached, into: local)
         remote.statistics.update {
-            $0.bytesDown += stored
-            $0.corruptBlobs += corrupt
+            $0[.bytesDown] += stored
+            $0[.corruptBlobs] += Int64(corrupt)
         }
         let limit = Int64(WarmManifest.maxEncodedSize)
         if !local.hasBlob(entry.outputID) {
