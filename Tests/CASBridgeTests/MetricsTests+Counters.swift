@@ -76,3 +76,16 @@ extension MetricsTests {
         #expect(!record.summaryLine.contains("remote"))
     }
 }
+
+extension MetricsTests {
+    @Test("docs/operations.md lists every counter's JSON key and Prometheus family")
+    func documented() throws {
+        let page = String(decoding: try FileSystem.readFile("\(TestPaths.repoRoot)/docs/operations.md"), as: UTF8.self)
+        for counter in RunCounter.allCases {
+            let d = counter.declaration
+            let key = d.scope == .run ? "`\(d.key)`" : "`remote.\(d.key)`"
+            #expect(page.contains(key), "\(counter): \(key) not in docs/operations.md")
+            #expect(page.contains(d.family.name), "\(counter): \(d.family.name) not in docs/operations.md")
+        }
+    }
+}

@@ -73,8 +73,8 @@ public final class RemoteTier: Sendable {
     /// The link speed the prefetch window is sized for (see `Prefetcher.bandwidth`).
     public var prefetchBandwidth: Int64 { prefetcher.bandwidth }
 
-    /// The prefetch window for a remote whose round trip is `roundTrip` nanoseconds.
-    package func prefetchWindow(roundTrip: Int64) -> Int64 {
+    /// The prefetch window for a remote whose round trip is `roundTrip`.
+    package func prefetchWindow(roundTrip: Duration) -> Int64 {
         prefetcher.window(roundTrip: roundTrip)
     }
 

@@ -4,6 +4,15 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 
+    /// The duration in whole nanoseconds, saturating at Int64's range (about 292 years).
+    public var wholeNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let limit = Int64.max / 1_000_000_000
+        if seconds >= limit { return .max }
+        if seconds <= -limit { return .min }
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
     /// The duration of `seconds` (a reported or configured value), saturating at the representable range.
     public init(seconds: Double) {
         guard seconds.isFinite else {
