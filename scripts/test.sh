@@ -33,6 +33,9 @@ bash fuzz/run.sh all 2
 # Crash safety: the helper SIGKILLed at random moments of a cold `go build std` (a short loop; RELIABILITY.md has
 # the 50-kill run with a release build), then verify finds nothing damaged and builds succeed with hits.
 bash scripts/kill-helper.sh .build/debug/cacheprog 5 3000
+# Load: 8 go commands at once (builds, vet, tests with different flags) on one store while trim with a small
+# --max-size and verify run in a loop beside them (one round; RELIABILITY.md has the long run with a release build).
+bash scripts/load-trim.sh .build/debug/cacheprog 1
 # rules/ci: casbridge-ci under simulated GitHub Actions and GitLab CI, and the .deb (built from the debug binary
 # just built: a release build would add about ten minutes) installed with dpkg, used for go builds, removed.
 bash rules/ci/tests/run.sh .build/debug/cacheprog

@@ -15,16 +15,11 @@ public struct REAPIEndpoint: Hashable, Sendable {
     /// Parses `url`; throws `CASError(.invalidConfiguration)` naming the URL if it is not
     /// a `grpc://` or `grpcs://` URL with a host.
     public init(url text: String) throws {
-        let url = try RemoteURL(text)
-        try url.require(scheme: ["grpc", "grpcs"], form: "grpc:// or grpcs:// (grpc(s)://host:port[/instance])")
-        guard url.user == nil else {
-            throw url.invalid("credentials in the URL are not supported; use CASBRIDGE_GRPC_HEADERS")
-        }
-        try url.requireParameters(in: [])
-        tls = url.scheme == "grpcs"
-        host = url.host
-        port = url.port ?? (tls ? 443 : 80)
-        instanceName = url.path
+        let parts = try RemoteURL(text).grpcParts()
+        host = parts.host
+        port = parts.port
+        tls = parts.tls
+        instanceName = parts.instanceName
     }
 
     /// `grpc(s)://host:port/instance`, for messages.

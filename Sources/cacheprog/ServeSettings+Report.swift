@@ -14,6 +14,8 @@ extension ServeSettings {
             let compression = reporting.compressionStatistics
             statistics.update { $0.remoteCompression = compression }
         }
+        let corruptLocal = local.corruptBlobsRemoved
+        if corruptLocal > 0 { statistics.update { $0.corruptBlobs += corruptLocal } }
         var record = RunRecord(
             statistics.snapshot, elapsed: statistics.elapsed, cpuSeconds: ProcessCPU.seconds(),
             remoteName: remote?.store.name)

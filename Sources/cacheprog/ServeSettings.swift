@@ -85,11 +85,8 @@ struct ServeSettings: Equatable {
             throw ValidationError("--remote-mode: '\(modeText)' is not readwrite or readonly")
         }
         let readURLs =
-            !remoteRead.isEmpty
-            ? remoteRead
-            : (EnvironmentVariable.remoteRead.value ?? "").split(whereSeparator: \.isNewline).map {
-                String($0.filter { !$0.isWhitespace })
-            }.filter { !$0.isEmpty }
+            remoteRead.isEmpty
+            ? RemoteConfiguration.parseURLList(EnvironmentVariable.remoteRead.value ?? "") : remoteRead
         do {
             let written = try remoteConfiguration(url).makeStore()
             var readOnly: [any CacheStore] = []

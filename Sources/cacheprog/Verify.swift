@@ -59,13 +59,16 @@ struct Verify: ParsableCommand {
         s += "blobs:    \(r.blobsChecked) hashed (\(r.bytesHashed) bytes), \(r.damagedBlobs) damaged\n"
         s += "records:  \(r.recordsChecked) checked, \(r.recordsMissingBlob) with a missing blob, "
         s += "\(r.recordsDamagedBlob) with a damaged blob, \(r.recordsWrongSize) with a wrong size\n"
+        s += "index:    \(r.damagedIndexRecords) damaged records"
+        s += r.damagedTable ? ", the table's header, size or fan-out damaged\n" : "\n"
         s += "temp:     \(r.staleTempFiles) stale temporary files "
         s += "(in blob directories over an hour old, in tmp/ over a day)\n"
         s += "gomod:    trees are not walked; their blobs are hashed above, their roots' records checked\n"
         for path in r.damagedPaths { s += "damaged:  \(path)\n" }
         if r.repaired {
             s += "repaired: removed \(r.blobsRemoved) blobs and \(r.tempFilesRemoved) temporary files, "
-            s += "dropped \(r.recordsDropped) records\n"
+            s += "dropped \(r.recordsDropped) records"
+            s += r.indexRewritten ? " (index rewritten without its damaged records)\n" : "\n"
         }
         if !r.foundDamage {
             s += "result:   clean\n"

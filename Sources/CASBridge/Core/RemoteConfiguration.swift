@@ -42,6 +42,12 @@ public struct RemoteConfiguration: Sendable {
         return out
     }
 
+    /// The URLs of a list given one per line (`CASBRIDGE_REMOTE_READ`): whitespace removed,
+    /// empty lines skipped.
+    public static func parseURLList(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline).map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
+    }
+
     /// The URL with any userinfo password replaced by `***`, for messages.
     public var redactedURL: String { RemoteURL.redact(url) }
 }

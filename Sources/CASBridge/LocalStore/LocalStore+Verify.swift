@@ -2,10 +2,12 @@ import Glibc
 
 extension LocalStore {
     /// Checks the whole store: re-hashes every blob (its SHA-256 must be its name), checks
-    /// that every index record's blob exists with the recorded size, and counts temporary
+    /// that every index record's blob exists with the recorded size, counts index records
+    /// that fail their checksum and checks the table's header and fan-out, and counts temporary
     /// files in blob directories older than `protectionWindow` (younger ones may belong to a
     /// running helper) and scratch files in `tmp/` older than a day (as a trim does). With `repair`, removes damaged blobs and stale temporary files and
-    /// drops the records whose blob is missing, damaged or of the wrong size.
+    /// drops the records whose blob is missing, damaged or of the wrong size; damaged index
+    /// records are dropped by rewriting the index.
     ///
     /// Safe while helpers run: hashing takes no lock (published blobs are never rewritten),
     /// the record scan holds the shared lock (so no trim removes blobs under it), and only the
@@ -46,6 +48,9 @@ extension LocalStore {
         let scratch = staleScratchFiles(now: now)
         report.staleTempFiles += scratch.count
         stale += scratch
+        let indexDamage = try IndexDamage.check(journalPath: indexPath, tablePath: tablePath, now: now)
+        report.damagedIndexRecords = indexDamage.records
+        report.damagedTable = indexDamage.table
         var suspects = Set<Digest>()
         lockShared()
         do {
@@ -104,7 +109,7 @@ extension LocalStore {
             guard let st = FileSystem.status(path), now - Self.modified(st) > age else { continue }
             if unlink(path) == 0 { report.tempFilesRemoved += 1 }
         }
-        guard !suspects.isEmpty else { return }
+        guard !suspects.isEmpty || report.damagedIndexRecords > 0 || report.damagedTable else { return }
         var dropped = 0
         _ = try rewriteIndexLocked { _, r in
             guard suspects.contains(r.actionID), recordProblem(r, damaged: removed) != nil else { return true }
@@ -112,5 +117,6 @@ extension LocalStore {
             return false
         }
         report.recordsDropped = dropped
+        report.indexRewritten = true
     }
 }

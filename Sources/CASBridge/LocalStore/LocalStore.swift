@@ -26,6 +26,8 @@ public final class LocalStore: Sendable {
     /// Journal records past which a compaction folds the journal into the table.
     let journalLimit: Int
     let state: Mutex<State>
+    /// Corrupt blobs this process moved out of the way.
+    let quarantined = Atomic<Int>(0)
 
     /// A local hit is re-recorded as used once its last recorded use is this old.
     static let touchInterval = Duration.seconds(10 * 60)
@@ -115,6 +117,13 @@ public final class LocalStore: Sendable {
     /// Moves a corrupt blob out of the way so it is never served again.
     func quarantine(_ path: String) {
         let aside = "\(tempRoot)/corrupt-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        if Glibc.rename(path, aside) == 0 { unlink(aside) }
+        if Glibc.rename(path, aside) == 0 {
+            unlink(aside)
+            quarantined.add(1, ordering: .relaxed)
+        }
     }
+
+    /// Blobs this process found corrupt on a lookup (their content no longer their digest)
+    /// and removed instead of serving.
+    public var corruptBlobsRemoved: Int { quarantined.load(ordering: .relaxed) }
 }

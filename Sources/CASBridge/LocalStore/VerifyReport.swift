@@ -17,6 +17,12 @@ public struct VerifyReport: Sendable, Equatable, Codable {
     public var recordsDamagedBlob = 0
     /// Records whose blob exists, is intact, but has another size than recorded.
     public var recordsWrongSize = 0
+    /// Index records (journal or table) that fail their magic or checksum: never used, each
+    /// a miss. A torn or garbage stretch of the journal counts as the records it spans.
+    public var damagedIndexRecords = 0
+    /// Whether the table is there but unusable (header, size) or its fan-out is wrong: lookups
+    /// of its entries may miss.
+    public var damagedTable = false
     /// Temporary files left by a crash: in blob directories older than an hour, in `tmp/`
     /// older than a day.
     public var staleTempFiles = 0
@@ -28,6 +34,8 @@ public struct VerifyReport: Sendable, Equatable, Codable {
     public var tempFilesRemoved = 0
     /// Records dropped from the index by the repair.
     public var recordsDropped = 0
+    /// Whether the repair rewrote the index (table and journal), leaving out damaged records.
+    public var indexRewritten = false
     /// Paths of the damaged blobs (at most `VerifyReport.listLimit`).
     public var damagedPaths: [String] = []
 
@@ -38,6 +46,7 @@ public struct VerifyReport: Sendable, Equatable, Codable {
 
     /// Whether anything damaged or left over was found (before any repair).
     public var foundDamage: Bool {
-        damagedBlobs + recordsMissingBlob + recordsDamagedBlob + recordsWrongSize + staleTempFiles > 0
+        damagedBlobs + recordsMissingBlob + recordsDamagedBlob + recordsWrongSize + staleTempFiles
+            + damagedIndexRecords > 0 || damagedTable
     }
 }

@@ -48,11 +48,25 @@ extension FuzzTarget {
         _ = try? S3Location(url: "s3://bucket", environment: environment)
     }
 
-    /// A remote URL, as --remote takes it: the scheme, the one URL parser, then the HTTP and S3 configurations.
+    /// A remote URL, as --remote takes it: the scheme, the one URL parser, then the HTTP, S3 and
+    /// gRPC (REAPI endpoint) configurations; and the input as a `CASBRIDGE_REMOTE_READ` list.
     static func remoteURL(_ input: UnsafeRawBufferPointer) {
-        let url = String(decoding: input, as: UTF8.self)
+        let text = String(decoding: input, as: UTF8.self)
+        remoteURL(text)
+        for url in RemoteConfiguration.parseURLList(text).prefix(8) where url != text { remoteURL(url) }
+    }
+
+    private static func remoteURL(_ url: String) {
         _ = RemoteConfiguration(url: url).scheme
-        _ = try? RemoteURL(url)
+        _ = RemoteConfiguration(url: url).redactedURL
+        if let parsed = try? RemoteURL(url) {
+            _ = parsed.redacted
+            _ = parsed.authority
+            if let grpc = try? parsed.grpcParts() {
+                precondition((1...65535).contains(grpc.port), "a gRPC endpoint with port \(grpc.port)")
+                precondition(!grpc.host.isEmpty, "a gRPC endpoint without a host")
+            }
+        }
         _ = try? HTTPCacheStore.parse(url)
         let environment = AWSEnvironment(home: scratch, variables: ["AWS_REGION": "us-east-1"])
         if let location = try? S3Location(url: url, environment: environment) {
@@ -60,12 +74,14 @@ extension FuzzTarget {
         }
     }
 
-    /// A flag or environment value: as a size, a duration, a switch and a header list.
+    /// A flag or environment value: as a size, a duration, a switch, a remote mode, a header
+    /// list and a digest.
     static func flags(_ input: UnsafeRawBufferPointer) {
         let text = String(decoding: input, as: UTF8.self)
         _ = ValueParsing.size(text)
         _ = ValueParsing.duration(text)
         _ = ValueParsing.toggle(text)
+        _ = RemoteMode(rawValue: text)
         _ = try? RemoteConfiguration.parseHeaders(text)
         _ = Digest(hex: text)
     }

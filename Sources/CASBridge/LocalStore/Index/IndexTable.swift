@@ -129,6 +129,17 @@ final class IndexTable: Sendable {
         }
     }
 
+    /// The whole fan-out (cumulative counts per bucket), or nil if it cannot be read.
+    func fanout() -> [Int]? {
+        read(count: 4 << fanoutBits, at: IndexTable.headerSize).map { bytes in
+            bytes.withUnsafeBytes { raw in
+                (0..<(1 << fanoutBits)).map {
+                    Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                }
+            }
+        }
+    }
+
     /// Records a new last use time for the record in `slot`, in place. The caller holds the
     /// store's shared lock, so no compaction replaces the file meanwhile.
     func touch(slot: Int, at time: Timestamp) {
