@@ -48,6 +48,8 @@ public final class HelperStatistics: Sendable {
         public var segmentReads = 0
         /// Warm-manifest segments uploaded.
         public var segmentUploads = 0
+        /// Remote entries refused with `--trust signed`: no valid signature from a trusted key.
+        public var untrustedEntries = 0
         /// Latency of remote calls by operation (`get_action`, `read_blob`, `write_blob`,
         /// `find_missing`, `put_action`).
         public var remoteLatency: [String: LatencyHistogram] = [:]

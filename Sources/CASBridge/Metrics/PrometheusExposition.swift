@@ -51,6 +51,10 @@ public enum PrometheusExposition {
         counter(
             "cacheprog_remote_breaker_trips_total", "Times the circuit breaker opened.",
             [("{\(b)}", Int64(r.breakerTrips))])
+        counter(
+            "cacheprog_remote_untrusted_entries_total",
+            "Remote entries refused: no valid signature from a trusted key (--trust signed).",
+            [("{\(b)}", Int64(r.untrustedEntries ?? 0))])
         let c = r.compression ?? CompressionStatistics()
         counter(
             "cacheprog_remote_wire_bytes_total", "Blob bytes on the wire, after compression.", [("{\(b)}", c.wireBytes)]

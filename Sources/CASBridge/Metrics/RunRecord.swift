@@ -65,6 +65,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
         public var segmentReads: Int? = nil
         /// Warm-manifest segments uploaded.
         public var segmentUploads: Int? = nil
+        /// Entries refused with `--trust signed` (no valid signature from a trusted key).
+        public var untrustedEntries: Int? = nil
         /// Latency of remote calls by operation.
         public var latency: [String: LatencyHistogram]? = nil
         /// Wire compression of blob transfers; `ratio` is raw bytes per wire byte.
@@ -97,7 +99,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
                 bytesUp: s.bytesUp, uploads: s.uploads, uploadsSkipped: s.uploadsSkipped,
                 uploadsDropped: s.uploadsDropped, breakerTrips: s.breakerTrips,
                 manifestRecords: s.manifestRecords, manifestHits: s.manifestHits,
-                segmentReads: s.segmentReads, segmentUploads: s.segmentUploads,
+                segmentReads: s.segmentReads, segmentUploads: s.segmentUploads, untrustedEntries: s.untrustedEntries,
                 latency: s.remoteLatency.isEmpty ? nil : s.remoteLatency,
                 compression: s.remoteCompression.rawBytes > 0 ? s.remoteCompression : nil)
         }
@@ -121,6 +123,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
             }
             if let n = r.segmentReads, n > 0 { line += ", \(n) segments read" }
             if let n = r.segmentUploads, n > 0 { line += ", \(n) segments written" }
+            if let n = r.untrustedEntries, n > 0 { line += ", \(n) untrusted entries refused" }
             if let c = r.compression, c.compressedBlobs > 0 {
                 line += ", zstd \((c.ratio * 10).rounded() / 10)× on \(c.compressedBlobs) blobs"
             }
