@@ -4,40 +4,6 @@ import Logging
 import Synchronization
 import Testing
 
-/// A remote as the backends are: blobs in a local store, entries kept as the ActionResult
-/// bytes `ActionMapping` writes (signatures and attachments included), which an attacker
-/// can replace (`raw`).
-final class EncodingStore: ForwardingStore, @unchecked Sendable {
-    let raw = Mutex([Digest: [UInt8]]())
-
-    override var name: String { "encoding" }
-
-    override func record(_ entry: ActionEntry, for actionID: Digest) async throws {
-        raw.withLock { $0[actionID] = ActionMapping.actionResult(for: entry) }
-    }
-
-    override func record(_ entry: ActionEntry, for actionID: Digest, attaching blobs: [AttachedBlob]) async throws {
-        raw.withLock { $0[actionID] = ActionMapping.actionResult(for: entry, attaching: blobs) }
-    }
-
-    override func entry(for actionID: Digest) async throws -> ActionEntry? {
-        raw.withLock { $0[actionID] }.flatMap { ActionMapping.entry(fromActionResult: $0) }
-    }
-
-    override func entryWithAttachments(for actionID: Digest) async throws -> (
-        entry: ActionEntry, attached: [AttachedBlob]
-    )? {
-        guard let bytes = raw.withLock({ $0[actionID] }), let entry = ActionMapping.entry(fromActionResult: bytes)
-        else { return nil }
-        return (entry, ActionMapping.attachments(fromActionResult: bytes, entry: entry))
-    }
-
-    /// Replaces the entry of `actionID` with `entry`, as written (no signing).
-    func forge(_ actionID: Digest, _ entry: ActionEntry) {
-        raw.withLock { $0[actionID] = ActionMapping.actionResult(for: entry) }
-    }
-}
-
 extension EntrySigningTests {
     /// `store` as a `--trust signed` reader trusting `keys` sees it, reporting into `statistics`.
     static func reader(

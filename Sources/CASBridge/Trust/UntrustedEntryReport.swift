@@ -10,7 +10,7 @@ public final class UntrustedEntryReport: Sendable {
     private let said = Mutex(false)
 
     /// Reports into `statistics` (if any) and `logger`.
-    public init(statistics: HelperStatistics?, logger: Logger) {
+    public init(statistics: HelperStatistics?, logger: Logger = Logger(label: "cacheprog")) {
         self.statistics = statistics
         self.logger = logger
     }
