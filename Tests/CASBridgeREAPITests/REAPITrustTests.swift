@@ -1,0 +1,16 @@
+import CASBridge
+import CASBridgeREAPI
+import CASBridgeTestSupport
+import Testing
+
+/// Signed entries over REAPI: a real BuildGrid keeps the signature inside the ActionResult,
+/// and a poisoned entry is refused by a `--trust signed` reader.
+@Suite("REAPI signed entries")
+struct REAPITrustTests {
+    @Test("BuildGrid: a rewritten action entry is never served with --trust signed; --trust any serves it")
+    func poisonedEntry() async throws {
+        let server = try await BuildGridServer.shared()
+        let attacker = try REAPIStore(configuration: RemoteConfiguration(url: server.url))
+        try await PoisonedEntryScenario(url: server.url, attacker: attacker, backend: "grpc").run()
+    }
+}
