@@ -69,5 +69,8 @@ extension FuzzTarget {
         _ = ValueParsing.toggle(text)
         _ = try? RemoteConfiguration.parseHeaders(text)
         _ = Digest(hex: text)
+        // Key lines: trusted public keys (file or CASBRIDGE_TRUSTED_KEYS) and a signing key.
+        _ = try? TrustedKeys(parsing: text, source: "fuzz")
+        _ = try? EntrySigner(line: text, source: "fuzz")
     }
 }
