@@ -10,7 +10,11 @@ struct REAPITrustTests {
     @Test("BuildGrid: a rewritten action entry is never served with --trust signed; --trust any serves it")
     func poisonedEntry() async throws {
         let server = try await BuildGridServer.shared()
-        let attacker = try REAPIStore(configuration: RemoteConfiguration(url: server.url))
+        var configuration = RemoteConfiguration(url: server.url)
+        // As REAPIStoreTests: the whole suite runs in parallel on 2 cores, so a busy BuildGrid gets time.
+        configuration.connectTimeout = 30
+        configuration.requestTimeout = 30
+        let attacker = try REAPIStore(configuration: configuration)
         try await PoisonedEntryScenario(url: server.url, attacker: attacker, backend: "grpc").run()
     }
 }
