@@ -75,10 +75,10 @@ final class CurlTransfer: @unchecked Sendable {
         // Fewer, larger write callbacks and reads for multi-megabyte blobs.
         casb_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 256 * 1024)
         casb_easy_setopt_long(easy, CURLOPT_UPLOAD_BUFFERSIZE, 256 * 1024)
-        casb_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
-        casb_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(options.requestTimeout * 1000))
+        casb_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout))
+        casb_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Self.milliseconds(options.requestTimeout))
         casb_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
-        casb_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(options.stallTimeout.rounded(.up))))
+        casb_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(options.stallTimeout.inSeconds.rounded(.up))))
         if options.insecure {
             casb_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
             casb_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
@@ -286,4 +286,11 @@ private let curlWriteCallback: curl_write_callback = { data, size, count, user i
 private let curlReadCallback: curl_read_callback = { buffer, size, count, user in
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
     return transfer.read(into: buffer!, capacity: size * count)
+}
+
+extension CurlTransfer {
+    /// `duration` in whole milliseconds, as libcurl's `_MS` options take it (at least 1: 0 means no limit).
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(max(1, min(duration.inSeconds * 1000, Double(Int32.max)).rounded(.up)))
+    }
 }

@@ -90,8 +90,7 @@ public final class HTTPClient: Sendable {
                 if last || !failure.retryable { throw failure.error }
             }
             // Up to ±25 % jitter so that many clients do not retry in step.
-            let jittered = delay * Double.random(in: 0.75...1.25)
-            try await Task.sleep(for: .milliseconds(Int64(jittered * 1000)))
+            try await Task.sleep(for: delay * Double.random(in: 0.75...1.25))
             delay *= 4
         }
         preconditionFailure("unreachable: the last attempt returns or throws")

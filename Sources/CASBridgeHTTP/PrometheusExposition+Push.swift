@@ -3,13 +3,13 @@ public import CASBridge
 extension PrometheusExposition {
     /// Sends `text` to a Pushgateway at `gateway` (`http(s)://host:port[/path]`) as job
     /// `cacheprog`: an HTTP PUT to `{gateway}/metrics/job/cacheprog`, replacing the group.
-    public static func push(_ text: String, to gateway: String, timeout: Double = 5) async throws {
+    public static func push(_ text: String, to gateway: String, timeout: Duration = .seconds(5)) async throws {
         var base = gateway
         while base.hasSuffix("/") { base.removeLast() }
         let url = "\(base)/metrics/job/cacheprog"
         var options = HTTPClient.Options()
         options.requestTimeout = timeout
-        options.connectTimeout = min(3, timeout)
+        options.connectTimeout = min(.seconds(3), timeout)
         options.retries = 1
         let client = HTTPClient(options: options)
         let response = try await client.send(

@@ -49,8 +49,8 @@ public final class REAPIStore: CacheStore, CompressionReporting {
         }
         self.metadata = metadata
         insecure = configuration.insecure
-        connectTimeout = .milliseconds(Int64(max(configuration.connectTimeout, 0.001) * 1000))
-        requestTimeout = .milliseconds(Int64(max(configuration.requestTimeout, 0.001) * 1000))
+        connectTimeout = max(configuration.connectTimeout, .milliseconds(1))
+        requestTimeout = max(configuration.requestTimeout, .milliseconds(1))
     }
 
     deinit {

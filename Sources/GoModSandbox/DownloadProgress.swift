@@ -7,7 +7,7 @@ struct DownloadProgress {
     let cacheRoot: String
     let label: String
     let total: Int?
-    var lastDraw: Int64 = 0
+    var lastDraw: ContinuousClock.Instant?
     var drew = false
 
     init(cacheRoot: String, label: String, total: Int?) {
@@ -17,8 +17,8 @@ struct DownloadProgress {
     }
 
     mutating func tick(force: Bool = false) {
-        let now = Timestamp.now().nanoseconds
-        guard force || now - lastDraw >= 250_000_000 else { return }
+        let now = ContinuousClock.now
+        guard force || lastDraw.map({ now - $0 >= .milliseconds(250) }) ?? true else { return }
         lastDraw = now
         var modules = 0
         var bytes: Int64 = 0

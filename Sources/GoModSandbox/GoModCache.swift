@@ -49,7 +49,7 @@ public final class GoModCache: Sendable {
     /// Makes sure the tree for the module in `directory` is in the local store: from the
     /// local action cache, else the remote one, else by running `go mod download`.
     public func ensure(moduleDirectory directory: String) async throws -> EnsureResult {
-        let started = Timestamp.now()
+        let started = ContinuousClock.now
         let key = try self.key(for: directory)
         func result(
             _ digest: Digest, _ source: EnsureResult.Source, files: Int = 0, bytes: Int64 = 0, seeded: Int = 0
@@ -57,7 +57,7 @@ public final class GoModCache: Sendable {
             EnsureResult(
                 directory: key.directory, key: key.actionID.hex, digest: digest.hex, source: source, files: files,
                 bytes: bytes, seededModules: seeded,
-                seconds: Double(Timestamp.now().nanoseconds - started.nanoseconds) / 1e9)
+                seconds: (ContinuousClock.now - started).inSeconds)
         }
         if key.vendored {
             let capture = TreeCapture(store: local, withZips: withZips)

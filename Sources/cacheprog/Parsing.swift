@@ -18,8 +18,8 @@ enum Parsing {
         return v
     }
 
-    /// A duration in nanoseconds.
-    static func duration(_ text: String, what: String) throws -> Int64 {
+    /// A duration, to the nanosecond.
+    static func duration(_ text: String, what: String) throws -> Duration {
         guard let v = ValueParsing.duration(text) else {
             throw ValidationError("\(what): '\(text)' is not a duration (examples: 30s, 12h, 7d; at most 292 years)")
         }

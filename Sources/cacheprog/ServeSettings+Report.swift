@@ -15,7 +15,7 @@ extension ServeSettings {
             statistics.update { $0.remoteCompression = compression }
         }
         var record = RunRecord(
-            statistics.snapshot, elapsedSeconds: statistics.elapsedSeconds, cpuSeconds: ProcessCPU.seconds(),
+            statistics.snapshot, elapsed: statistics.elapsed, cpuSeconds: ProcessCPU.seconds(),
             remoteName: remote?.store.name)
         record.peakRSSKiB = ProcessMemory.peakResidentKiB()
         if verbose || EnvironmentVariable.verbose.isTrue { logger.info("\(record.summaryLine)") }

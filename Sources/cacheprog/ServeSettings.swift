@@ -45,7 +45,7 @@ struct ServeSettings: Equatable {
         var options = HelperServer.Options()
         let timeout = try Parsing.duration(
             uploadTimeout ?? EnvironmentVariable.uploadTimeout.value ?? "5s", what: "--upload-timeout")
-        options.uploadTimeout = .nanoseconds(timeout)
+        options.uploadTimeout = timeout
 
         let local = try StoreOptions.openStore(at: StoreOptions.directory(dir))
         let statistics = HelperStatistics()
@@ -67,7 +67,7 @@ struct ServeSettings: Equatable {
         // The go command waits only for stdout to close: housekeeping happens after.
         close(1)
         pushMetrics(record, logger: logger)
-        if interval > 0, case .closed = outcome,
+        if interval > .zero, case .closed = outcome,
             let report = local.trimIfDue(interval: interval, policy: policy)
         {
             logger.info(
@@ -123,11 +123,11 @@ struct ServeSettings: Equatable {
         var configuration = RemoteConfiguration(url: url)
         configuration.insecure = insecure
         if let t = EnvironmentVariable.remoteTimeout.value {
-            let nanoseconds = try Parsing.duration(t, what: EnvironmentVariable.remoteTimeout.rawValue)
-            guard nanoseconds > 0 else {
+            let timeout = try Parsing.duration(t, what: EnvironmentVariable.remoteTimeout.rawValue)
+            guard timeout > .zero else {
                 throw ValidationError("\(EnvironmentVariable.remoteTimeout.rawValue) must be positive")
             }
-            configuration.requestTimeout = Double(nanoseconds) / 1e9
+            configuration.requestTimeout = timeout
         }
         if let h = EnvironmentVariable.httpHeaders.value {
             configuration.httpHeaders = try RemoteConfiguration.parseHeaders(h)

@@ -21,10 +21,10 @@ struct Stats: ParsableCommand {
         var blobs: Int
         var bytes: Int64
         var runs: Int
-        var gets: Int
-        var hits: Int
-        var misses: Int
-        var puts: Int
+        var gets: Int64
+        var hits: Int64
+        var misses: Int64
+        var puts: Int64
         var putBytes: Int64
         var lastRun: RunRecord?
     }
@@ -35,9 +35,9 @@ struct Stats: ParsableCommand {
         let recent = local.recentRuns(limit: runs)
         let report = Report(
             directory: local.directory, entries: summary.entries, blobs: summary.blobs, bytes: summary.bytes,
-            runs: recent.count, gets: recent.reduce(0) { $0 + $1.gets }, hits: recent.reduce(0) { $0 + $1.hits },
-            misses: recent.reduce(0) { $0 + $1.misses }, puts: recent.reduce(0) { $0 + $1.puts },
-            putBytes: recent.reduce(0) { $0 + $1.putBytes }, lastRun: recent.last)
+            runs: recent.count, gets: recent.reduce(0) { $0 + $1[.gets] }, hits: recent.reduce(0) { $0 + $1.hits },
+            misses: recent.reduce(0) { $0 + $1[.misses] }, puts: recent.reduce(0) { $0 + $1[.puts] },
+            putBytes: recent.reduce(0) { $0 + $1[.putBytes] }, lastRun: recent.last)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -16,8 +16,8 @@ struct REAPICompressionTests {
 
     static func store(_ server: FakeREAPIServer) throws -> REAPIStore {
         var configuration = RemoteConfiguration(url: "grpc://127.0.0.1:\(server.port)/fake")
-        configuration.connectTimeout = 30
-        configuration.requestTimeout = 30
+        configuration.connectTimeout = .seconds(30)
+        configuration.requestTimeout = .seconds(30)
         return try REAPIStore(configuration: configuration)
     }
 

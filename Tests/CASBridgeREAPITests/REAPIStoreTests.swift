@@ -17,9 +17,9 @@ struct REAPIStoreTests {
     func makeStore(headers: [(name: String, value: String)] = []) throws -> REAPIStore {
         var configuration = RemoteConfiguration(url: server.url)
         configuration.grpcHeaders = headers
-        configuration.requestTimeout = 30
+        configuration.requestTimeout = .seconds(30)
         // The whole suite runs in parallel on 2 cores: give a busy BuildGrid time for its first answer.
-        configuration.connectTimeout = 30
+        configuration.connectTimeout = .seconds(30)
         return try REAPIStore(configuration: configuration)
     }
 
@@ -71,8 +71,8 @@ struct REAPIStoreTests {
 
         var configuration = RemoteConfiguration(url: tlsServer.url)
         configuration.insecure = true
-        configuration.connectTimeout = 30
-        configuration.requestTimeout = 30
+        configuration.connectTimeout = .seconds(30)
+        configuration.requestTimeout = .seconds(30)
         let store = try REAPIStore(configuration: configuration)
         try await StoreConformance.blobRoundTrip(store, backend: "grpcs")
         try await StoreConformance.actionRoundTrip(store, backend: "grpcs")
@@ -81,16 +81,16 @@ struct REAPIStoreTests {
         // Certificates are verified unless asked otherwise: this one is self-signed.
         let probe = SHA256.hash(Array("tls probe".utf8))
         var verifying = RemoteConfiguration(url: tlsServer.url)
-        verifying.connectTimeout = 10
-        verifying.requestTimeout = 10
+        verifying.connectTimeout = .seconds(10)
+        verifying.requestTimeout = .seconds(10)
         let strict = try REAPIStore(configuration: verifying)
         let refused = await #expect(throws: CASError.self) { try await strict.entry(for: probe) }
         #expect(refused?.message.contains("127.0.0.1:\(tlsServer.port)") == true, "\(String(describing: refused))")
 
         // Plain gRPC to the TLS port is not a silent downgrade either.
         var plain = RemoteConfiguration(url: "grpc://127.0.0.1:\(tlsServer.port)/tls")
-        plain.connectTimeout = 10
-        plain.requestTimeout = 10
+        plain.connectTimeout = .seconds(10)
+        plain.requestTimeout = .seconds(10)
         let plainStore = try REAPIStore(configuration: plain)
         await #expect(throws: CASError.self) { try await plainStore.entry(for: probe) }
     }
@@ -170,7 +170,7 @@ struct REAPIStoreTests {
         let port = Network.freePort()
         var configuration = RemoteConfiguration(url: "grpc://127.0.0.1:\(port)/inst")
         configuration.grpcHeaders = [("authorization", "Bearer sekrit-token"), ("x-buildbuddy-api-key", "sekrit-key")]
-        configuration.connectTimeout = 2
+        configuration.connectTimeout = .seconds(2)
         let store = try REAPIStore(configuration: configuration)
         let start = Date()
         do {

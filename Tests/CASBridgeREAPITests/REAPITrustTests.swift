@@ -12,8 +12,8 @@ struct REAPITrustTests {
         let server = try await BuildGridServer.shared()
         var configuration = RemoteConfiguration(url: server.url)
         // As REAPIStoreTests: the whole suite runs in parallel on 2 cores, so a busy BuildGrid gets time.
-        configuration.connectTimeout = 30
-        configuration.requestTimeout = 30
+        configuration.connectTimeout = .seconds(30)
+        configuration.requestTimeout = .seconds(30)
         let attacker = try REAPIStore(configuration: configuration)
         try await PoisonedEntryScenario(url: server.url, attacker: attacker, backend: "grpc").run()
     }

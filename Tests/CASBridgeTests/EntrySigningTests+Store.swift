@@ -47,7 +47,7 @@ extension EntrySigningTests {
             #expect(try await reader.entry(for: action) == entry)
             #expect(try await reader.entryWithAttachments(for: action)?.entry == entry)
         }
-        #expect(statistics.snapshot.untrustedEntries == 0)
+        #expect(statistics.snapshot[.untrustedEntries] == 0)
 
         // The attacker points action 0 at output 1: a valid blob the remote holds.
         let victim = actions[0]
@@ -60,7 +60,7 @@ extension EntrySigningTests {
         for (n, poison) in poisons.enumerated() {
             remote.forge(victim, poison)
             #expect(try await reader.entry(for: victim) == nil, "poison \(n)")
-            #expect(statistics.snapshot.untrustedEntries == n + 1)
+            #expect(statistics.snapshot[.untrustedEntries] == Int64(n + 1))
             let any = try Self.reader(remote, trusting: [], mode: .any, statistics: HelperStatistics())
             #expect(try await any.entry(for: victim)?.outputID == stolen.outputID, "--trust any serves poison \(n)")
         }
@@ -79,7 +79,7 @@ extension EntrySigningTests {
             written: try Self.reader(pr, trusting: [key], statistics: statistics),
             readOnly: [try Self.reader(main, trusting: [key], statistics: statistics)])
         #expect(try await layered.entry(for: actions[0]) == entries[0])
-        #expect(statistics.snapshot.untrustedEntries == 1)
+        #expect(statistics.snapshot[.untrustedEntries] == 1)
     }
 
     @Test("a warm manifest with one forged record is refused whole; its gets go to the action cache and stay correct")
@@ -117,7 +117,7 @@ extension EntrySigningTests {
         let trustedRun = HelperStatistics()
         let readOnly = try Self.reader(remote, trusting: [key], statistics: trustedRun)
         #expect(try await run(readOnly, "trusted", statistics: trustedRun) == entries)
-        #expect(trustedRun.snapshot.manifestHits == 3 && trustedRun.snapshot.untrustedEntries == 0)
+        #expect(trustedRun.snapshot[.manifestHits] == 3 && trustedRun.snapshot[.untrustedEntries] == 0)
 
         // The attacker rewrites one record to another valid output, stores that manifest and points the
         // manifest's entry at it, keeping the old signature.
@@ -136,8 +136,8 @@ extension EntrySigningTests {
         let refusing = HelperStatistics()
         let guarded = try Self.reader(remote, trusting: [key], statistics: refusing)
         #expect(try await run(guarded, "refusing", statistics: refusing) == entries, "every get served the real output")
-        #expect(refusing.snapshot.manifestRecords == 0 && refusing.snapshot.manifestHits == 0)
-        #expect(refusing.snapshot.untrustedEntries >= 1)
+        #expect(refusing.snapshot[.manifestRecords] == 0 && refusing.snapshot[.manifestHits] == 0)
+        #expect(refusing.snapshot[.untrustedEntries] >= 1)
 
         let fooled = HelperStatistics()
         let any = try Self.reader(remote, trusting: [], mode: .any, statistics: fooled)

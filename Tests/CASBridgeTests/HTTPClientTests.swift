@@ -70,9 +70,9 @@ struct HTTPClientTests {
 
     func client(stall: Double = 10, request: Double = 60, connect: Double = 3, retries: Int = 2) throws -> HTTPClient {
         var options = HTTPClient.Options()
-        options.stallTimeout = stall
-        options.requestTimeout = request
-        options.connectTimeout = connect
+        options.stallTimeout = Duration(seconds: stall)
+        options.requestTimeout = Duration(seconds: request)
+        options.connectTimeout = Duration(seconds: connect)
         options.retries = retries
         return HTTPClient(options: options)
     }

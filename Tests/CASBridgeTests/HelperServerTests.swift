@@ -215,7 +215,7 @@ struct HelperServerTests {
             #expect(answer == "{\"ID\":\(id),\"Miss\":true}")
         }
         #expect(remote.calls.withLock { $0 } == 3, "the open breaker keeps further calls away")
-        #expect(statistics.snapshot.breakerTrips == 1)
+        #expect(statistics.snapshot[.breakerTrips] == 1)
         toServer.write(Data("{\"ID\":21,\"Command\":\"close\"}\n\n".utf8))
         let closed = await Self.line(fromServer, &buffer)
         #expect(closed == "{\"ID\":21}")
@@ -240,11 +240,11 @@ struct HelperServerTests {
         if local {
             #expect(tier.breaker.position == .closed)
             #expect(remote.reads.withLock { $0 } == 10)
-            #expect(statistics.snapshot.remoteErrors == 0)
+            #expect(statistics.snapshot[.remoteErrors] == 0)
         } else {
             #expect(tier.breaker.position == .open)
             #expect(remote.reads.withLock { $0 } == 3)
-            #expect(statistics.snapshot.remoteErrors == 3)
+            #expect(statistics.snapshot[.remoteErrors] == 3)
         }
     }
 

@@ -83,7 +83,7 @@ struct IndexTableTests {
         let (digest, _) = try store.publish(bytes: Array("used long ago".utf8))
         let path = store.blobPath(digest)
         let stamp = BlobStamp(FileSystem.status(path)!)
-        let longAgo = Timestamp.now().adding(nanoseconds: -3 * 3600 * 1_000_000_000)
+        let longAgo = Timestamp.now() - .seconds(3 * 3600)
         let entry = ActionEntry(outputID: digest, size: 13, time: longAgo)
         try store.append([IndexRecord(actionID: Self.action(1), entry: entry, lastUse: longAgo, stamp: stamp)])
         try store.compact()
@@ -91,10 +91,10 @@ struct IndexTableTests {
         #expect(reader.lookup(Self.action(1)) != nil)
         #expect(FileSystem.status(dir.sub("v1/index"))?.st_size == 0, "no touch record appended")
         let used = try #require(reader.state.withLock { $0.table?.find(Self.action(1))?.record.lastUse })
-        #expect(used.nanoseconds > longAgo.nanoseconds + 3600 * 1_000_000_000)
+        #expect(used > longAgo + .seconds(3600))
         // The in-place touch keeps the entry when a trim two hours later removes what is older.
-        let later = Timestamp.now().adding(nanoseconds: 90 * 60 * 1_000_000_000)
-        let report = try reader.trim(TrimPolicy(maxSize: nil, maxAge: 2 * 3600 * 1_000_000_000), now: later)
+        let later = Timestamp.now() + .seconds(90 * 60)
+        let report = try reader.trim(TrimPolicy(maxSize: nil, maxAge: .seconds(2 * 3600)), now: later)
         #expect(report.entriesAfter == 1)
     }
 

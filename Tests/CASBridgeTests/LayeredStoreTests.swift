@@ -73,7 +73,7 @@ struct LayeredStoreTests {
             #expect(hit.entry == entry)
             tier.noteUse(action, hit.entry)
         }
-        #expect(statistics.snapshot.manifestHits == 3)
+        #expect(statistics.snapshot[.manifestHits] == 3)
         tier.noteUse(ownAction, own)
         #expect(await tier.drain(timeout: .seconds(10)) == 0)
         #expect(main.lookup(manifestID)?.entry == mainManifest.entry, "the default branch's manifest is untouched")

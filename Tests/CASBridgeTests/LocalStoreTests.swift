@@ -84,9 +84,9 @@ struct LocalStoreTests {
     func newStoreTrimWaits() throws {
         let store = try LocalStore(directory: dir.path)
         _ = try put(store, "fresh output", action: 1)
-        let hour: Int64 = 3600 * 1_000_000_000
+        let hour = Duration.seconds(3600)
         #expect(store.trimIfDue(interval: hour, policy: TrimPolicy(maxSize: nil, maxAge: nil)) == nil)
-        let later = Timestamp(nanoseconds: Timestamp.now().nanoseconds + 2 * hour)
+        let later = Timestamp.now() + hour * 2
         #expect(store.trimIfDue(interval: hour, policy: TrimPolicy(maxSize: nil, maxAge: nil), now: later) != nil)
     }
 
@@ -158,12 +158,12 @@ struct LocalStoreTests {
             _ = try put(store, String(repeating: "\(i)", count: 1000 * i), action: UInt8(i))
         }
         // Everything was used just now: protected, whatever the policy.
-        let protected = try store.trim(TrimPolicy(maxSize: 0, maxAge: 0))
+        let protected = try store.trim(TrimPolicy(maxSize: 0, maxAge: .zero))
         #expect(protected.entriesAfter == 6)
         #expect(protected.blobsRemoved == 0)
 
         // Two hours later, a size cap keeps the most recently used.
-        let later = Timestamp.now().adding(nanoseconds: 2 * 3600 * 1_000_000_000)
+        let later = Timestamp.now() + .seconds(2 * 3600)
         let report = try store.trim(TrimPolicy(maxSize: 12_000, maxAge: nil), now: later)
         #expect(report.entriesBefore == 6)
         #expect(report.bytesAfter <= 12_000)
@@ -173,7 +173,7 @@ struct LocalStoreTests {
         #expect(reopened.entryCount == report.entriesAfter)
 
         // An age limit removes everything older.
-        let aged = try store.trim(TrimPolicy(maxSize: nil, maxAge: 3600 * 1_000_000_000), now: later)
+        let aged = try store.trim(TrimPolicy(maxSize: nil, maxAge: .seconds(3600)), now: later)
         #expect(aged.entriesAfter == 0)
         #expect(store.summary().blobs == 0)
         // A store whose index was compacted under it keeps working.
@@ -204,7 +204,7 @@ struct LocalStoreTests {
 
         _ = try store.trim(TrimPolicy(maxSize: nil, maxAge: nil))
         #expect(FileManager.default.fileExists(atPath: abandoned.path))
-        let later = Timestamp.now().adding(nanoseconds: 2 * 3600 * 1_000_000_000)
+        let later = Timestamp.now() + .seconds(2 * 3600)
         _ = try store.trim(TrimPolicy(maxSize: nil, maxAge: nil), now: later)
         #expect(!FileManager.default.fileExists(atPath: abandoned.path))
         #expect(FileManager.default.fileExists(atPath: path))

@@ -8,7 +8,7 @@ struct MetricsTests {
     @Test("latency histograms bucket observations and bound quantiles")
     func histogram() {
         var h = LatencyHistogram()
-        for ms in [0.5, 3, 3, 40, 2000, 20000] { h.observe(ms / 1000) }
+        for ms in [0.5, 3, 3, 40, 2000, 20000] { h.observe(Duration(seconds: ms / 1000)) }
         #expect(h.count == 6)
         #expect(h.cumulative.last == 6)
         #expect(h.cumulative[0] == 1)  // ≤ 1 ms
@@ -21,26 +21,26 @@ struct MetricsTests {
     @Test("the exposition is valid Prometheus text with HELP/TYPE lines and histograms")
     func exposition() throws {
         var s = HelperStatistics.Snapshot()
-        s.gets = 10
-        s.localHits = 3
-        s.remoteHits = 4
-        s.misses = 3
-        s.remoteMisses = 3
-        s.bytesDown = 4096
-        s.bytesUp = 100
-        s.remoteErrors = 1
+        s[.gets] = 10
+        s[.localHits] = 3
+        s[.remoteHits] = 4
+        s[.misses] = 3
+        s[.remoteMisses] = 3
+        s[.bytesDown] = 4096
+        s[.bytesUp] = 100
+        s[.remoteErrors] = 1
         s.remoteLatency["get_action"] = {
             var h = LatencyHistogram()
-            for v in [0.002, 0.004, 0.03] { h.observe(v) }
+            for ms in [2, 4, 30] { h.observe(.milliseconds(ms)) }
             return h
         }()
         s.remoteLatency["read_blob"] = {
             var h = LatencyHistogram()
-            h.observe(0.2)
+            h.observe(.milliseconds(200))
             return h
         }()
         s.remoteCompression.add(raw: 4096, wire: 1024)
-        let record = RunRecord(s, elapsedSeconds: 1.25, cpuSeconds: 0.5, remoteName: "s3")
+        let record = RunRecord(s, elapsed: .milliseconds(1250), cpuSeconds: 0.5, remoteName: "s3")
         let text = PrometheusExposition.text(record)
         let samples = try PrometheusTextValidator.validate(text)
         func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {

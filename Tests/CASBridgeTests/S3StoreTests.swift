@@ -36,7 +36,7 @@ enum S3Fixtures {
             url: "s3://\(bucket)\(path)?endpoint=\(endpoint)&region=us-east-1",
             environment: AWSEnvironment(home: "/nonexistent", variables: [:]))
         var options = HTTPClient.Options()
-        options.requestTimeout = 30
+        options.requestTimeout = .seconds(30)
         return S3Store(location: location, credentials: credentials, client: HTTPClient(options: options))
     }
 

@@ -9,10 +9,10 @@ struct ValueParsingTests {
         #expect(ValueParsing.size(" 500m ") == 500 << 20)
         #expect(ValueParsing.size("2kb") == 2000)
         #expect(ValueParsing.size("1024") == 1024)
-        #expect(ValueParsing.duration("90s") == 90_000_000_000)
-        #expect(ValueParsing.duration("250ms") == 250_000_000)
-        #expect(ValueParsing.duration("7d") == 604_800_000_000_000)
-        #expect(ValueParsing.duration("1.5") == 1_500_000_000)
+        #expect(ValueParsing.duration("90s") == .seconds(90))
+        #expect(ValueParsing.duration("250ms") == .milliseconds(250))
+        #expect(ValueParsing.duration("7d") == .seconds(604_800))
+        #expect(ValueParsing.duration("1.5") == .milliseconds(1500))
         #expect(ValueParsing.toggle("On") == true)
         #expect(ValueParsing.toggle("no") == false)
     }
@@ -38,6 +38,6 @@ struct ValueParsingTests {
         #expect(ValueParsing.size("9223372036854775807") == Int64.max)
         #expect(ValueParsing.size("7EiB") == nil, "no exbibyte unit")
         #expect(ValueParsing.duration("292y") == nil, "no year unit")
-        #expect(ValueParsing.duration("15000w") == 9_072_000_000_000_000_000)
+        #expect(ValueParsing.duration("15000w") == .seconds(9_072_000_000))
     }
 }

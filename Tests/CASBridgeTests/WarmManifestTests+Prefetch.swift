@@ -24,19 +24,20 @@ extension WarmManifestTests {
         let tier = RemoteTier(
             store: remote, mode: .readonly, statistics: HelperStatistics(), logger: Logger(label: "test"),
             manifestName: "ci", prefetchBytes: 1, prefetchBandwidth: 0)
-        // The last output's get, while the first read is held: with one download in flight,
-        // the prefetcher waits, so the get must start its own read.
-        let last = Task { await tier.fetch(actions[3], into: local) }
-        for _ in 0..<1000 where !local.hasBlob(entries[3].outputID) { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(local.hasBlob(entries[3].outputID), "the get did not wait for the prefetcher's turn")
         let outputs = entries.map(\.outputID)
-        #expect(remote.reads.withLock { $0.filter(outputs.contains) } == [outputs[0], outputs[3]])
+        // The last output's get starts the prefetch, whose first read (the first output) is held: with one
+        // download in flight the prefetcher waits, so the get must start its own read, not wait for its turn.
+        // Which of the two reads starts first is up to the scheduler.
+        let last = Task { await tier.fetch(actions[3], into: local) }
+        try await Polling.until { local.hasBlob(entries[3].outputID) }
+        try await Polling.until { remote.reads.withLock { $0.contains(outputs[0]) } }
+        #expect(Set(remote.reads.withLock { $0.filter(outputs.contains) }) == [outputs[0], outputs[3]])
         remote.released.withLock { $0 = true }
         #expect(await last.value?.entry == entries[3])
-        for _ in 0..<1000 where !entries.allSatisfy({ local.hasBlob($0.outputID) }) {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(remote.reads.withLock { $0.filter(outputs.contains) } == [0, 3, 1, 2].map { outputs[$0] })
+        try await Polling.until { entries.allSatisfy { local.hasBlob($0.outputID) } }
+        let reads = remote.reads.withLock { $0.filter(outputs.contains) }
+        #expect(reads.count == 4 && Set(reads.prefix(2)) == [outputs[0], outputs[3]])
+        #expect(Array(reads.suffix(2)) == [outputs[1], outputs[2]], "then the rest in the manifest's order")
         _ = await tier.drain(timeout: .seconds(1))
     }
 
@@ -95,13 +96,13 @@ extension WarmManifestTests {
             answered.withLock { $0 = true }
             return hit
         }
-        for _ in 0..<1000 where !answered.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(answered.withLock { $0 }, "the get waited for the rest of the segment")
+        // A get that waited for the rest of the segment would never be answered while the read is held.
+        try await Polling.until { answered.withLock { $0 } }
         #expect(others.allSatisfy { !local.hasBlob($0.entry.outputID) }, "the read is still held")
         remote.released.withLock { $0 = true }
         #expect(await get.value?.entry == first.entry)
         for r in others { #expect(try #require(await tier.fetch(r.actionID, into: local)).entry == r.entry) }
-        #expect(stats.snapshot.segmentReads == 1 && stats.snapshot.manifestHits == 3)
+        #expect(stats.snapshot[.segmentReads] == 1 && stats.snapshot[.manifestHits] == 3)
         _ = await tier.drain(timeout: .seconds(1))
     }
 
@@ -155,7 +156,7 @@ extension WarmManifestTests {
             path: local.blobPath(entry.outputID))
         // Before the fix close waited out the upload's ten minutes, which then landed: 0 dropped.
         #expect(await tier.drain(timeout: .seconds(2)) == 1)
-        #expect(stats.snapshot.uploadsDropped == 1 && !backing.hasBlob(entry.outputID))
+        #expect(stats.snapshot[.uploadsDropped] == 1 && !backing.hasBlob(entry.outputID))
     }
 
     @Test("the prefetch window covers two round trips at the assumed link speed, between its floor and ceiling")
@@ -167,11 +168,11 @@ extension WarmManifestTests {
                 store: backing, mode: .readonly, statistics: HelperStatistics(), logger: Logger(label: "test"),
                 prefetchBytes: floor, prefetchBandwidth: bandwidth)
         }
-        let ms: Int64 = 1_000_000
+        let ms = Duration.milliseconds(1)
         let adaptive = tier(floor: 16 << 20, bandwidth: 1 << 30)
         #expect(adaptive.prefetchWindow(roundTrip: ms / 5) == 16 << 20, "loopback: the floor")
-        #expect(adaptive.prefetchWindow(roundTrip: 50 * ms) == Int64(Double(1 << 30) * 0.1))
-        #expect(adaptive.prefetchWindow(roundTrip: 150 * ms) == RemoteTier.prefetchCeiling)
-        #expect(tier(floor: 1, bandwidth: 0).prefetchWindow(roundTrip: 150 * ms) == 1, "fixed window")
+        #expect(adaptive.prefetchWindow(roundTrip: ms * 50) == Int64(Double(1 << 30) * 0.1))
+        #expect(adaptive.prefetchWindow(roundTrip: ms * 150) == RemoteTier.prefetchCeiling)
+        #expect(tier(floor: 1, bandwidth: 0).prefetchWindow(roundTrip: ms * 150) == 1, "fixed window")
     }
 }

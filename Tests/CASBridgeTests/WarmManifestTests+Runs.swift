@@ -53,14 +53,14 @@ extension WarmManifestTests {
             #expect(hit.entry == entry)
             tierA.noteUse(action, hit.entry)
         }
-        #expect(statsA.snapshot.manifestHits == 0)
+        #expect(statsA.snapshot[.manifestHits] == 0)
         #expect(await tierA.drain(timeout: .seconds(10)) == 0)
         let written = try #require(remote.lookup(manifestID))
         let manifest = try WarmManifest(decoding: FileSystem.readFile(written.path))
         #expect(manifest.records.map(\.actionID) == actions.reversed(), "in the order the go command asked")
         #expect(manifest.segments.count == 1, "the small outputs packed into one segment")
         #expect(manifest.records.allSatisfy { $0.placement?.segment == 0 })
-        #expect(statsA.snapshot.segmentUploads == 1)
+        #expect(statsA.snapshot[.segmentUploads] == 1)
 
         // Run 2, empty local store: one get loads the manifest, and every blob arrives.
         let localB = try LocalStore(directory: dir.sub("b"))
@@ -70,7 +70,7 @@ extension WarmManifestTests {
         #expect(tierB.readyHit(actions[1], in: localB) == nil, "no manifest loaded yet")
         let hit = try #require(await tierB.fetch(actions[1], into: localB))
         #expect(hit.entry == entries[1])
-        #expect(statsB.snapshot.manifestHits == 1 && statsB.snapshot.manifestRecords == 3)
+        #expect(statsB.snapshot[.manifestHits] == 1 && statsB.snapshot[.manifestRecords] == 3)
         try await Polling.until { entries.allSatisfy { localB.hasBlob($0.outputID) } }
         #expect(entries.allSatisfy { localB.hasBlob($0.outputID) }, "prefetched")
         #expect(localB.lookup(actions[0]) == nil, "prefetching stores blobs, not entries nobody asked for")
@@ -80,8 +80,8 @@ extension WarmManifestTests {
         for action in actions {
             tierB.noteUse(action, try #require(await tierB.fetch(action, into: localB)).entry)
         }
-        #expect(statsB.snapshot.manifestHits == 5)
-        #expect(statsB.snapshot.segmentReads == 1, "all three in one read")
+        #expect(statsB.snapshot[.manifestHits] == 5)
+        #expect(statsB.snapshot[.segmentReads] == 1, "all three in one read")
         // It used exactly what the manifest leads with: nothing new to write.
         #expect(await tierB.drain(timeout: .seconds(10)) == 0)
         #expect(remote.lookup(manifestID)?.entry == written.entry)
@@ -110,7 +110,7 @@ extension WarmManifestTests {
         try FileSystem.writeFileAtomically(remote.blobPath(segment.digest), bytes)
 
         let read = try await Self.readAll(actions, entries, from: remote, into: dir.sub("b"))
-        #expect(read.corruptBlobs == 1 && read.segmentReads == 1)
+        #expect(read[.corruptBlobs] == 1 && read[.segmentReads] == 1)
     }
 
     /// A store that asks for compressed segments (as a REAPI server without zstd does).
@@ -147,14 +147,14 @@ extension WarmManifestTests {
         #expect(Array(stored.prefix(4)) == [0x28, 0xB5, 0x2F, 0xFD], "one zstd frame")
 
         let clean = try await Self.readAll(actions, entries, from: backing, into: dir.sub("b"))
-        #expect(clean.segmentReads == 1 && clean.manifestHits == 3 && clean.corruptBlobs == 0)
+        #expect(clean[.segmentReads] == 1 && clean[.manifestHits] == 3 && clean[.corruptBlobs] == 0)
 
         var damaged = stored
         damaged[damaged.count / 2] ^= 0x5A
         chmod(backing.blobPath(segment.digest), 0o644)
         try FileSystem.writeFileAtomically(backing.blobPath(segment.digest), damaged)
         let afterDamage = try await Self.readAll(actions, entries, from: backing, into: dir.sub("c"))
-        #expect(afterDamage.manifestHits == 3)
+        #expect(afterDamage[.manifestHits] == 3)
     }
 
     /// A store that logs the blobs read from it and holds reads of `held` until released.

@@ -51,7 +51,7 @@ extension SandboxTests {
         let statistics = HelperStatistics()
         let refusing = try await ensure("refusing", "a", store(signer: nil, mode: .signed, statistics))
         #expect(refusing.source == .downloaded && refusing.digest == a.digest, "downloaded again, correctly")
-        #expect(statistics.snapshot.untrustedEntries == 1)
+        #expect(statistics.snapshot[.untrustedEntries] == 1)
         let fooled = try await ensure("fooled", "a", store(signer: nil, mode: .any))
         #expect(fooled.source == .remote && fooled.digest == b.digest, "--trust any takes the forged record")
     }

@@ -10,10 +10,10 @@ public struct RemoteConfiguration: Sendable {
     public var grpcHeaders: [(name: String, value: String)] = []
     /// Skip TLS certificate verification. For tests only.
     public var insecure = false
-    /// Seconds to wait for a connection.
-    public var connectTimeout: Double = 3
-    /// Seconds one request may take, transfer included.
-    public var requestTimeout: Double = 60
+    /// How long to wait for a connection.
+    public var connectTimeout = Duration.seconds(3)
+    /// How long one request may take, transfer included.
+    public var requestTimeout = Duration.seconds(60)
 
     /// Creates a configuration for `url`.
     public init(url: String) {

@@ -22,9 +22,23 @@ public struct Timestamp: Hashable, Comparable, Sendable {
         lhs.nanoseconds < rhs.nanoseconds
     }
 
-    /// This timestamp moved by a number of nanoseconds.
-    public func adding(nanoseconds delta: Int64) -> Timestamp {
-        Timestamp(nanoseconds: nanoseconds &+ delta)
+    /// The time from `rhs` to `lhs` (negative when `lhs` is earlier).
+    public static func - (lhs: Timestamp, rhs: Timestamp) -> Duration {
+        .nanoseconds(lhs.nanoseconds) - .nanoseconds(rhs.nanoseconds)
+    }
+
+    /// `lhs` moved later by `rhs`, saturating at the representable range.
+    public static func + (lhs: Timestamp, rhs: Duration) -> Timestamp {
+        let delta = rhs.wholeNanoseconds
+        let (sum, overflow) = lhs.nanoseconds.addingReportingOverflow(delta)
+        return Timestamp(nanoseconds: overflow ? (delta > 0 ? .max : .min) : sum)
+    }
+
+    /// `lhs` moved earlier by `rhs`, saturating at the representable range.
+    public static func - (lhs: Timestamp, rhs: Duration) -> Timestamp {
+        let delta = rhs.wholeNanoseconds
+        let (difference, overflow) = lhs.nanoseconds.subtractingReportingOverflow(delta)
+        return Timestamp(nanoseconds: overflow ? (delta > 0 ? .min : .max) : difference)
     }
 }
 

@@ -19,8 +19,12 @@ package enum ValueParsing {
         return nil
     }
 
-    /// A duration in nanoseconds.
-    package static func duration(_ text: String) -> Int64? {
+    /// A duration, to the nanosecond.
+    package static func duration(_ text: String) -> Duration? {
+        nanoseconds(text).map { .nanoseconds($0) }
+    }
+
+    private static func nanoseconds(_ text: String) -> Int64? {
         let t = trimmingSpaces(text).lowercased()
         let units: [(String, Double)] = [
             ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86400e9), ("w", 7 * 86400e9),

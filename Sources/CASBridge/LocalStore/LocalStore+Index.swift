@@ -7,9 +7,9 @@ extension LocalStore {
         var lastUse: Timestamp
     }
 
-    /// A blob whose stamp was found unchanged at `at` (monotonic nanoseconds).
+    /// A blob whose stamp was found unchanged at `at`.
     struct Check {
-        var at: Int64
+        var at: ContinuousClock.Instant
         var stamp: BlobStamp
     }
 
@@ -39,10 +39,10 @@ extension LocalStore {
         var stamps: [Digest: BlobStamp] = [:]
         /// Blobs found unchanged by the background checks or a lookup.
         var checked: [Digest: Check] = [:]
-        /// When (monotonic nanoseconds) this process wrote each blob it published. Within
+        /// When this process wrote each blob it published. Within
         /// `checkFreshness` of that, the remote tier's hits count and record it without another
         /// look at the file (trimming leaves a blob that young alone).
-        var writtenAt: [Digest: Int64] = [:]
+        var writtenAt: [Digest: ContinuousClock.Instant] = [:]
         var precheck = Precheck()
 
         init(journalFD: Int32, table: IndexTable?) {
@@ -83,13 +83,13 @@ extension LocalStore {
         st.journalOrder.append(r.entry.outputID)
     }
 
-    /// Whether `time` (monotonic nanoseconds; nil for never) lies within `checkFreshness` of `now`.
-    static func isFresh(_ time: Int64?, now: Int64) -> Bool {
+    /// Whether `time` (nil for never) lies within `checkFreshness` of `now`.
+    static func isFresh(_ time: ContinuousClock.Instant?, now: ContinuousClock.Instant) -> Bool {
         time.map { now - $0 < checkFreshness } ?? false
     }
 
     /// The stamp of blob `digest` if this process wrote it within `checkFreshness` of `now`.
-    static func freshlyWritten(_ digest: Digest, in st: borrowing State, now: Int64) -> BlobStamp? {
+    static func freshlyWritten(_ digest: Digest, in st: borrowing State, now: ContinuousClock.Instant) -> BlobStamp? {
         isFresh(st.writtenAt[digest], now: now) ? st.stamps[digest] : nil
     }
 

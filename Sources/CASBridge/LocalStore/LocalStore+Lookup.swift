@@ -14,7 +14,7 @@ extension LocalStore {
     /// no longer matches its digest is removed and reported as a miss.
     public func lookup(_ actionID: Digest) -> Hit? {
         let now = Timestamp.now()
-        let checkTime = Monotonic.nanoseconds()
+        let checkTime = ContinuousClock.now
         let result: (Found, Bool, Bool)? = state.withLock { st in
             var found = st.journalRead ? LocalStore.find(actionID, in: st) : nil
             if found == nil {
@@ -29,7 +29,7 @@ extension LocalStore {
         guard let (found, checked, startPrecheck) = result else { return nil }
         if startPrecheck { schedulePrecheck() }
         let path = blobPath(found.entry.outputID)
-        let needsTouch = now.nanoseconds - found.lastUse.nanoseconds > LocalStore.touchInterval
+        let needsTouch = now - found.lastUse > LocalStore.touchInterval
         if checked, !needsTouch { return Hit(entry: found.entry, path: path) }
         if needsTouch { lockShared() }
         defer { if needsTouch { unlock() } }
@@ -46,7 +46,7 @@ extension LocalStore {
             verified = FileSystem.status(path).map(BlobStamp.init) ?? verified
             changed = true
         }
-        let checkedTime = Monotonic.nanoseconds()
+        let checkedTime = ContinuousClock.now
         state.withLock { $0.checked[found.entry.outputID] = Check(at: checkedTime, stamp: verified) }
         if needsTouch, !changed, let table = found.table, table.isCurrent {
             // A use of a table entry changes its last use time in place: touches do not grow the journal.
@@ -71,7 +71,7 @@ extension LocalStore {
     /// Whether the store holds a verified copy of blob `digest`. A blob this process wrote, or
     /// found unchanged, within `checkFreshness` counts without another look.
     public func hasBlob(_ digest: Digest) -> Bool {
-        let now = Monotonic.nanoseconds()
+        let now = ContinuousClock.now
         let fresh = state.withLock { st in
             LocalStore.freshlyWritten(digest, in: st, now: now) != nil
                 || LocalStore.isFresh(st.checked[digest]?.at, now: now)
@@ -81,7 +81,7 @@ extension LocalStore {
         guard let st = FileSystem.status(path) else { return false }
         if knownStamp(digest) == BlobStamp(st) { return true }
         guard let (d, _) = try? FileSystem.hashFile(path), d == digest else { return false }
-        let checkTime = Monotonic.nanoseconds()
+        let checkTime = ContinuousClock.now
         state.withLock { $0.checked[digest] = Check(at: checkTime, stamp: BlobStamp(st)) }
         return true
     }

@@ -25,7 +25,7 @@ extension LocalStore {
 
     /// Whether the background checks found blob `digest` unchanged within `checkFreshness`.
     func isPrechecked(_ digest: Digest) -> Bool {
-        let now = Monotonic.nanoseconds()
+        let now = ContinuousClock.now
         return state.withLock { st in LocalStore.isFresh(st.checked[digest]?.at, now: now) }
     }
 
@@ -94,7 +94,7 @@ extension LocalStore {
             let unchanged = batch.filter { digest, stamp in
                 FileSystem.status(blobPath(digest)).map(BlobStamp.init) == stamp
             }
-            let now = Monotonic.nanoseconds()
+            let now = ContinuousClock.now
             let more = state.withLock { st -> Bool in
                 for (digest, stamp) in unchanged where (LocalStore.knownStamp(digest, in: st) ?? stamp) == stamp {
                     st.checked[digest] = Check(at: now, stamp: stamp)

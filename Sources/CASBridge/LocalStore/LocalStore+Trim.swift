@@ -14,12 +14,10 @@ extension LocalStore {
         return try trimLocked(policy, now: now)
     }
 
-    /// Trims with `policy` if no trim ran in the last `interval` nanoseconds and no other
+    /// Trims with `policy` if no trim ran in the last `interval` and no other
     /// process is trimming now. Returns the report, or nil when nothing was due.
-    public func trimIfDue(interval: Int64, policy: TrimPolicy, now: Timestamp = .now()) -> TrimReport? {
-        if let st = FileSystem.status(trimMarkerPath),
-            now.nanoseconds - (Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)) < interval
-        {
+    public func trimIfDue(interval: Duration, policy: TrimPolicy, now: Timestamp = .now()) -> TrimReport? {
+        if let st = FileSystem.status(trimMarkerPath), now - Self.modified(st) < interval {
             return nil
         }
         guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else { return nil }
@@ -30,14 +28,15 @@ extension LocalStore {
     /// A blob file found by a trim.
     private struct BlobFile {
         var size: Int64
-        var modified: Int64
+        var modified: Timestamp
     }
 
     private func trimLocked(_ policy: TrimPolicy, now: Timestamp) throws -> TrimReport {
-        func isProtected(_ use: Int64) -> Bool { now.nanoseconds - use < LocalStore.protectionWindow }
-        func isAged(_ use: Int64) -> Bool {
-            policy.maxAge.map { !isProtected(use) && now.nanoseconds - use > $0 } ?? false
-        }
+        // Last uses arrive as the index's nanoseconds, a million of them at a time: compared as such.
+        let protectedSince = (now - LocalStore.protectionWindow).nanoseconds
+        let agedBefore = policy.maxAge.map { (now - $0).nanoseconds }
+        func isProtected(_ use: Int64) -> Bool { use > protectedSince }
+        func isAged(_ use: Int64) -> Bool { agedBefore.map { !isProtected(use) && use < $0 } ?? false }
         return try withIndexMerge { merge in
             var report = TrimReport()
             var partition = TrimPartition(directory: tempRoot)
@@ -125,7 +124,7 @@ extension LocalStore {
             let modified = Self.modified(st)
             if let d = Digest(hex: name) {
                 blobs[d] = BlobFile(size: Int64(st.st_size), modified: modified)
-            } else if now.nanoseconds - modified > LocalStore.protectionWindow {
+            } else if now - modified > LocalStore.protectionWindow {
                 unlink(path)
             }
         }
@@ -135,7 +134,7 @@ extension LocalStore {
     /// Removes a blob no kept entry names, unless it is younger than the protection window
     /// (its entry may still be on its way).
     private func removeBlob(_ digest: Digest, _ blob: BlobFile, now: Timestamp, report: inout TrimReport) {
-        guard now.nanoseconds - blob.modified >= LocalStore.protectionWindow else { return }
+        guard now - blob.modified >= LocalStore.protectionWindow else { return }
         if unlink(blobPath(digest)) == 0 {
             report.blobsRemoved += 1
             report.bytesRemoved += blob.size
@@ -149,17 +148,18 @@ extension LocalStore {
 
     /// Scratch files in `tmp/` (of puts, merges and trims) older than this were left behind
     /// by a crash.
-    static let scratchWindow: Int64 = 24 * 60 * 60 * 1_000_000_000
+    static let scratchWindow = Duration.seconds(24 * 60 * 60)
 
     /// The scratch files in `tmp/` older than `scratchWindow`.
     func staleScratchFiles(now: Timestamp) -> [String] {
         FileSystem.list(tempRoot).map { "\(tempRoot)/\($0)" }.filter { path in
             guard let st = FileSystem.status(path) else { return false }
-            return now.nanoseconds - Self.modified(st) > Self.scratchWindow
+            return now - Self.modified(st) > Self.scratchWindow
         }
     }
 
-    static func modified(_ st: stat) -> Int64 {
-        Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+    /// A file's modification time.
+    static func modified(_ st: stat) -> Timestamp {
+        Timestamp(nanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
     }
 }

@@ -25,7 +25,7 @@ extension LocalStore {
                 let path = "\(directory)/\(name)"
                 guard let st = FileSystem.status(path), st.st_mode & S_IFMT == S_IFREG else { continue }
                 guard let digest = Digest(hex: name) else {
-                    if now.nanoseconds - Self.modified(st) > LocalStore.protectionWindow {
+                    if now - Self.modified(st) > LocalStore.protectionWindow {
                         report.staleTempFiles += 1
                         stale.append(path)
                     }
@@ -101,7 +101,7 @@ extension LocalStore {
         }
         for path in stale {
             let age = path.hasPrefix("\(tempRoot)/") ? LocalStore.scratchWindow : LocalStore.protectionWindow
-            guard let st = FileSystem.status(path), now.nanoseconds - Self.modified(st) > age else { continue }
+            guard let st = FileSystem.status(path), now - Self.modified(st) > age else { continue }
             if unlink(path) == 0 { report.tempFilesRemoved += 1 }
         }
         guard !suspects.isEmpty else { return }

@@ -77,7 +77,7 @@ extension LocalStore {
             let entry = ActionEntry(outputID: digest, size: size, time: time)
             try append([IndexRecord(actionID: actionID, entry: entry, lastUse: .now(), stamp: blobStamp)])
         }
-        let writtenTime = Monotonic.nanoseconds()
+        let writtenTime = ContinuousClock.now
         state.withLock { st in
             st.stamps[digest] = blobStamp
             if wrote { st.writtenAt[digest] = writtenTime }
@@ -89,7 +89,7 @@ extension LocalStore {
     /// process wrote within `checkFreshness` is recorded with the stamp it was published with,
     /// without another look.
     public func record(_ entry: ActionEntry, for actionID: Digest) throws {
-        let now = Monotonic.nanoseconds()
+        let now = ContinuousClock.now
         let fresh = state.withLock { st in LocalStore.freshlyWritten(entry.outputID, in: st, now: now) }
         let stamp: BlobStamp
         if let fresh {

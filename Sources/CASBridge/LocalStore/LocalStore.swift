@@ -28,11 +28,11 @@ public final class LocalStore: Sendable {
     let state: Mutex<State>
 
     /// A local hit is re-recorded as used once its last recorded use is this old.
-    static let touchInterval: Int64 = 10 * 60 * 1_000_000_000
+    static let touchInterval = Duration.seconds(10 * 60)
     /// A blob whose stamp was found unchanged this recently is served without another look.
-    static let checkFreshness: Int64 = 10 * 1_000_000_000
+    static let checkFreshness = Duration.seconds(10)
     /// Entries used within this window are never trimmed.
-    public static let protectionWindow: Int64 = 60 * 60 * 1_000_000_000
+    public static let protectionWindow = Duration.seconds(60 * 60)
     /// The default `journalLimit`: 4,096 records, 512 KiB read at every start.
     public static let defaultJournalLimit = 4096
 

@@ -2,17 +2,17 @@
 public struct TrimPolicy: Sendable, Equatable {
     /// The largest total size of blobs to keep, in bytes; nil for no limit.
     public var maxSize: Int64?
-    /// Entries not used for this many nanoseconds are removed; nil for no limit.
-    public var maxAge: Int64?
+    /// Entries not used for this long are removed; nil for no limit.
+    public var maxAge: Duration?
 
     /// Creates a policy.
-    public init(maxSize: Int64?, maxAge: Int64?) {
+    public init(maxSize: Int64?, maxAge: Duration?) {
         self.maxSize = maxSize
         self.maxAge = maxAge
     }
 
     /// The policy of automatic trims: 10 GiB and 7 days.
-    public static let automaticDefault = TrimPolicy(maxSize: 10 << 30, maxAge: 7 * 86_400 * 1_000_000_000)
+    public static let automaticDefault = TrimPolicy(maxSize: 10 << 30, maxAge: .seconds(7 * 86_400))
 }
 
 /// What a trim did.

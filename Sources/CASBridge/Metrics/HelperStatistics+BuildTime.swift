@@ -9,11 +9,10 @@ extension HelperStatistics {
     /// then is what building it took, which a later hit saves.
     public func notePut(_ actionID: Digest) {
         guard let missed = pendingMisses.withLock({ $0.removeValue(forKey: actionID) }) else { return }
-        let d = ContinuousClock.now - missed
-        let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        let took = ContinuousClock.now - missed
         update {
-            $0.builtActions += 1
-            $0.buildSeconds += seconds
+            $0[.builtActions] += 1
+            $0.buildTime += took
         }
     }
 }

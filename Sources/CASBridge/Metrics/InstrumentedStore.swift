@@ -20,9 +20,8 @@ public final class InstrumentedStore: CacheStore, CompressionReporting {
     func measure<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
         let start = ContinuousClock.now
         defer {
-            let d = ContinuousClock.now - start
-            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-            statistics.update { $0.remoteLatency[operation, default: LatencyHistogram()].observe(seconds) }
+            let took = ContinuousClock.now - start
+            statistics.update { $0.remoteLatency[operation, default: LatencyHistogram()].observe(took) }
         }
         return try await body()
     }

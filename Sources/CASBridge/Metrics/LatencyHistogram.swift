@@ -17,8 +17,9 @@ public struct LatencyHistogram: Codable, Sendable, Equatable {
         count = 0
     }
 
-    /// Records one observation of `seconds`.
-    public mutating func observe(_ seconds: Double) {
+    /// Records one observation.
+    public mutating func observe(_ duration: Duration) {
+        let seconds = duration.inSeconds
         let index = Self.bounds.firstIndex { seconds <= $0 } ?? Self.bounds.count
         counts[index] += 1
         sum += seconds

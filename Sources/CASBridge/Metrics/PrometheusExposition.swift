@@ -4,66 +4,52 @@ public enum PrometheusExposition {
     /// The content type of the text format.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    /// The exposition of `record`.
+    /// The exposition of `record`: every `RunCounter` of its scopes under its declared family and label, then the
+    /// run's gauges, the remote's compression and its latency histograms.
     public static func text(_ record: RunRecord) -> String {
         var out = ""
-        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for s in samples { out += "\(name)\(s.labels) \(s.value)\n" }
+        var lastFamily = ""
+        func sample(_ family: RunCounter.MetricFamily, _ labels: [String], _ value: String) {
+            if family.name != lastFamily {
+                out += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.type)\n"
+                lastFamily = family.name
+            }
+            out +=
+                labels.isEmpty
+                ? "\(family.name) \(value)\n" : "\(family.name){\(labels.joined(separator: ","))} \(value)\n"
         }
-        func counter(_ name: String, _ help: String, _ samples: [(String, Int64)]) {
-            family(name, "counter", help, samples.map { ($0.0, "\($0.1)") })
+        func gauge(_ name: String, _ help: String, _ labels: [String], _ value: Double) {
+            sample(RunCounter.MetricFamily(name: name, type: "gauge", help: help), labels, number(value))
         }
-        counter("cacheprog_gets_total", "Get requests from the go command.", [("", Int64(record.gets))])
-        counter(
-            "cacheprog_hits_total", "Gets answered with a hit, by tier.",
-            [("{tier=\"local\"}", Int64(record.localHits)), ("{tier=\"remote\"}", Int64(record.remoteHits))])
-        counter("cacheprog_misses_total", "Gets answered with a miss.", [("", Int64(record.misses))])
-        counter("cacheprog_puts_total", "Put requests from the go command.", [("", Int64(record.puts))])
-        counter("cacheprog_put_errors_total", "Puts rejected.", [("", Int64(record.putErrors))])
-        counter("cacheprog_put_bytes_total", "Bytes received in puts.", [("", record.putBytes)])
-        counter("cacheprog_hit_bytes_total", "Bytes of outputs served on hits.", [("", record.hitBytes)])
-        counter(
-            "cacheprog_corrupt_blobs_total", "Corrupt blobs detected and not served.",
-            [("", Int64(record.corruptBlobs))])
-        family(
-            "cacheprog_run_duration_seconds", "gauge", "How long the helper run took.",
-            [("", number(record.elapsedSeconds))])
+        func counters(_ scope: RunCounter.Scope, _ labels: [String]) {
+            for counter in RunCounter.all(in: scope) {
+                let d = counter.declaration
+                sample(d.family, labels + (d.label.map { [$0] } ?? []), "\(record[counter])")
+            }
+        }
+        counters(.run, [])
+        sample(
+            RunCounter.MetricFamily(
+                name: "cacheprog_build_seconds_total", type: "counter",
+                help: "Seconds from each miss to the put that followed it, summed."), [], number(record.buildSeconds))
+        gauge("cacheprog_run_duration_seconds", "How long the helper run took.", [], record.elapsedSeconds)
         if let cpu = record.cpuSeconds {
-            family(
-                "cacheprog_cpu_seconds", "gauge", "CPU seconds (user and system) the helper used in the run.",
-                [("", number(cpu))])
+            gauge("cacheprog_cpu_seconds", "CPU seconds (user and system) the helper used in the run.", [], cpu)
         }
         guard let r = record.remote else { return out }
         let b = "backend=\"\(escape(r.backend))\""
-        counter("cacheprog_remote_misses_total", "Gets the remote answered with a miss.", [("{\(b)}", Int64(r.misses))])
-        counter("cacheprog_remote_errors_total", "Remote calls that failed.", [("{\(b)}", Int64(r.errors))])
-        counter(
-            "cacheprog_remote_bytes_total", "Blob bytes moved to and from the remote (uncompressed).",
-            [("{\(b),direction=\"down\"}", r.bytesDown), ("{\(b),direction=\"up\"}", r.bytesUp)])
-        counter(
-            "cacheprog_remote_uploads_total", "Uploads by outcome.",
-            [
-                ("{\(b),outcome=\"uploaded\"}", Int64(r.uploads)),
-                ("{\(b),outcome=\"skipped\"}", Int64(r.uploadsSkipped)),
-                ("{\(b),outcome=\"dropped\"}", Int64(r.uploadsDropped)),
-            ])
-        counter(
-            "cacheprog_remote_breaker_trips_total", "Times the circuit breaker opened.",
-            [("{\(b)}", Int64(r.breakerTrips))])
-        counter(
-            "cacheprog_remote_untrusted_entries_total",
-            "Remote entries refused: no valid signature from a trusted key (--trust signed).",
-            [("{\(b)}", Int64(r.untrustedEntries ?? 0))])
+        counters(.remote, [b])
         let c = r.compression ?? CompressionStatistics()
-        counter(
-            "cacheprog_remote_wire_bytes_total", "Blob bytes on the wire, after compression.", [("{\(b)}", c.wireBytes)]
-        )
-        counter(
-            "cacheprog_remote_raw_bytes_total", "The same blobs' bytes before compression.", [("{\(b)}", c.rawBytes)])
-        family(
-            "cacheprog_remote_compression_ratio", "gauge", "Raw bytes per wire byte of blob transfers (1 = none).",
-            [("{\(b)}", number(c.ratio))])
+        sample(
+            RunCounter.MetricFamily(
+                name: "cacheprog_remote_wire_bytes_total", type: "counter",
+                help: "Blob bytes on the wire, after compression."), [b], "\(c.wireBytes)")
+        sample(
+            RunCounter.MetricFamily(
+                name: "cacheprog_remote_raw_bytes_total", type: "counter",
+                help: "The same blobs' bytes before compression."), [b], "\(c.rawBytes)")
+        gauge(
+            "cacheprog_remote_compression_ratio", "Raw bytes per wire byte of blob transfers (1 = none).", [b], c.ratio)
         let latency = r.latency ?? [:]
         let name = "cacheprog_remote_request_duration_seconds"
         out += "# HELP \(name) Latency of remote calls by operation.\n# TYPE \(name) histogram\n"

@@ -123,30 +123,30 @@ public final class HelperServer {
     }
 
     private func handleGet(_ request: ProgRequest) {
-        statistics.update { $0.gets += 1 }
+        statistics.add(.gets)
         guard let bytes = request.actionID, let actionID = Digest(bytes: bytes) else {
             writer.enqueue(.failure(id: request.id, message: "cacheprog: get needs a 32-byte ActionID"))
             return
         }
         if let hit = local.lookup(actionID) {
             statistics.update {
-                $0.localHits += 1
-                $0.hitBytes += hit.entry.size
+                $0[.localHits] += 1
+                $0[.hitBytes] += hit.entry.size
             }
             writer.enqueue(.found(id: request.id, entry: hit.entry, diskPath: hit.path))
             remote?.noteUse(actionID, hit.entry)
             return
         }
         guard let remote else {
-            statistics.update { $0.misses += 1 }
+            statistics.add(.misses)
             statistics.noteMiss(actionID)
             writer.enqueue(.miss(id: request.id))
             return
         }
         if let hit = remote.readyHit(actionID, in: local) {
             statistics.update {
-                $0.remoteHits += 1
-                $0.hitBytes += hit.entry.size
+                $0[.remoteHits] += 1
+                $0[.hitBytes] += hit.entry.size
             }
             writer.enqueue(.found(id: request.id, entry: hit.entry, diskPath: hit.path))
             remote.noteUse(actionID, hit.entry)
@@ -159,20 +159,20 @@ public final class HelperServer {
         let spawned = remote.tasks.spawn {
             if let hit = await remote.fetch(actionID, into: local) {
                 statistics.update {
-                    $0.remoteHits += 1
-                    $0.hitBytes += hit.entry.size
+                    $0[.remoteHits] += 1
+                    $0[.hitBytes] += hit.entry.size
                 }
                 writer.send(.found(id: id, entry: hit.entry, diskPath: hit.path))
                 remote.noteUse(actionID, hit.entry)
             } else {
-                statistics.update { $0.misses += 1 }
+                statistics.add(.misses)
                 statistics.noteMiss(actionID)
                 writer.send(.miss(id: id))
             }
             group.leave()
         }
         if !spawned {
-            statistics.update { $0.misses += 1 }
+            statistics.add(.misses)
             statistics.noteMiss(actionID)
             writer.send(.miss(id: id))
             group.leave()
@@ -180,7 +180,7 @@ public final class HelperServer {
     }
 
     private func handlePut(_ request: ProgRequest) throws {
-        statistics.update { $0.puts += 1 }
+        statistics.add(.puts)
         // The body must be consumed whatever else is wrong with the request.
         let receiver: BlobReceiver
         do {
@@ -188,7 +188,7 @@ public final class HelperServer {
                 into: local, expecting: request.outputID.flatMap { Digest(bytes: $0) }, throughPageCache: true)
         } catch {
             if request.bodySize > 0 { _ = try reader.readBody { _ in } }
-            statistics.update { $0.putErrors += 1 }
+            statistics.add(.putErrors)
             failToStore(request, "cacheprog: cannot create a temporary file in \(local.directory): \(error)")
             return
         }
@@ -203,7 +203,7 @@ public final class HelperServer {
         }
         func reject(_ message: String, storing: Bool = false) {
             receiver.discard()
-            statistics.update { $0.putErrors += 1 }
+            statistics.add(.putErrors)
             if storing { failToStore(request, message) } else { fail(request, message) }
         }
         guard let actionBytes = request.actionID, let actionID = Digest(bytes: actionBytes) else {
@@ -241,7 +241,7 @@ public final class HelperServer {
         } catch {
             return reject("cacheprog: put for action \(actionID): \(error)", storing: true)
         }
-        statistics.update { $0.putBytes += size }
+        statistics.add(.putBytes, size)
         statistics.notePut(actionID)
         writer.enqueue(.found(id: request.id, entry: entry, diskPath: path))
         remote?.enqueueUpload(actionID: actionID, entry: entry, path: path)

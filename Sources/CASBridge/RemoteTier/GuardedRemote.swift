@@ -48,10 +48,10 @@ package final class GuardedRemote: Sendable {
                 }
                 return nil
             }
-            statistics.update { $0.remoteErrors += 1 }
+            statistics.add(.remoteErrors)
             logger.debug("remote \(store.name): \(what) failed: \(error)")
             if breaker.failed() {
-                statistics.update { $0.breakerTrips += 1 }
+                statistics.add(.breakerTrips)
                 if !announcedDown.exchange(true, ordering: .relaxed) {
                     logger.warning(
                         "remote \(store.name) failed repeatedly (last: \(error)); continuing with the local store only")

@@ -73,8 +73,8 @@ public final class RemoteTier: Sendable {
     /// The link speed the prefetch window is sized for (see `Prefetcher.bandwidth`).
     public var prefetchBandwidth: Int64 { prefetcher.bandwidth }
 
-    /// The prefetch window for a remote whose round trip is `roundTrip` nanoseconds.
-    package func prefetchWindow(roundTrip: Int64) -> Int64 {
+    /// The prefetch window for a remote whose round trip is `roundTrip`.
+    package func prefetchWindow(roundTrip: Duration) -> Int64 {
         prefetcher.window(roundTrip: roundTrip)
     }
 
@@ -94,24 +94,24 @@ public final class RemoteTier: Sendable {
             if await downloads.download(entry, into: local).value,
                 let hit = recordLocally(entry, for: actionID, in: local)
             {
-                statistics.update { $0.manifestHits += 1 }
+                statistics.add(.manifestHits)
                 return hit
             }
         }
         if missStreak.isCold {
             probeInBackground(actionID)
-            statistics.update { $0.remoteMisses += 1 }
+            statistics.add(.remoteMisses)
             return nil
         }
         let store = self.store
         let looked = await remote.run("get action \(actionID)", { try await store.entry(for: actionID) })
         if let looked { missStreak.note(hit: looked != nil) }
         guard let found = looked, let entry = found else {
-            statistics.update { $0.remoteMisses += 1 }
+            statistics.add(.remoteMisses)
             return nil
         }
         guard await downloads.download(entry, into: local).value else {
-            statistics.update { $0.remoteMisses += 1 }
+            statistics.add(.remoteMisses)
             return nil
         }
         return recordLocally(entry, for: actionID, in: local)
@@ -148,7 +148,7 @@ public final class RemoteTier: Sendable {
         guard let entry = loader?.loadedEntry(for: actionID), local.hasBlob(entry.outputID),
             let hit = recordLocally(entry, for: actionID, in: local)
         else { return nil }
-        statistics.update { $0.manifestHits += 1 }
+        statistics.add(.manifestHits)
         return hit
     }
 

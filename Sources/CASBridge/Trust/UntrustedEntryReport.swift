@@ -17,7 +17,7 @@ public final class UntrustedEntryReport: Sendable {
 
     /// Notes that `store` held an entry for `actionID` without a valid trusted signature.
     package func refused(_ actionID: Digest, entry: ActionEntry, store: String) {
-        statistics?.update { $0.untrustedEntries += 1 }
+        statistics?.add(.untrustedEntries)
         let first = said.withLock { said in
             defer { said = true }
             return !said

@@ -97,9 +97,9 @@ extension DownloadCoordinator {
         }
         splitter.finish()
         statistics.update {
-            if found == true { $0.segmentReads += 1 }
-            $0.bytesDown += splitter.publishedBytes
-            $0.corruptBlobs += splitter.corrupt.count
+            if found == true { $0[.segmentReads] += 1 }
+            $0[.bytesDown] += splitter.publishedBytes
+            $0[.corruptBlobs] += Int64(splitter.corrupt.count)
         }
         if let first = splitter.corrupt.first, !announcedCorruption.exchange(true, ordering: .relaxed) {
             logger.warning(

@@ -90,10 +90,10 @@ package final class DownloadCoordinator: Sendable {
         guard let got, let outcome = got else { return false }
         switch outcome {
         case .published(let hash, _):
-            statistics.update { $0.bytesDown += hash.size }
+            statistics.add(.bytesDown, hash.size)
             return true
         case .mismatch:
-            statistics.update { $0.corruptBlobs += 1 }
+            statistics.add(.corruptBlobs)
             if !announcedCorruption.exchange(true, ordering: .relaxed) {
                 logger.warning(
                     "remote \(store.name) served blob \(entry.outputID) with the wrong content; treated as a miss (further ones are counted, not logged)"

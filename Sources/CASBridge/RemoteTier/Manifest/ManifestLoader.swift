@@ -71,40 +71,40 @@ package final class ManifestLoader: Sendable {
             s.finished = true
         }
         if let manifest {
-            remote.statistics.update { $0.manifestRecords = manifest.records.count }
+            remote.statistics.update { $0[.manifestRecords] = Int64(manifest.records.count) }
         }
         return byAction
     }
 
-    /// Fetches the manifest; also returns the remote's round trip (nanoseconds): how long the
+    /// Fetches the manifest; also returns the remote's round trip: how long the
     /// manifest's blob took on a connection already open when it did not come inside its
     /// entry, else half the entry's request. The blobs that came inside the entry (the manifest
     /// itself and the first outputs the last run used) are stored first if intact.
-    private func fetch(into local: LocalStore) async -> (WarmManifest?, Int64) {
+    private func fetch(into local: LocalStore) async -> (WarmManifest?, Duration) {
         let id = WarmManifest.actionID(named: name)
         let store = remote.store
-        var start = Monotonic.nanoseconds()
+        var start = ContinuousClock.now
         guard let found = await remote.run("get manifest \(name)", { try await store.entryWithAttachments(for: id) }),
             let (entry, attached) = found
-        else { return (nil, 0) }
+        else { return (nil, .zero) }
         // The entry's request is the process's first: a new connection, so two round trips.
-        var roundTrip = (Monotonic.nanoseconds() - start) / 2
+        var roundTrip = (ContinuousClock.now - start) / 2
         let (stored, corrupt) = ManifestAttachments.store(attached, into: local)
         remote.statistics.update {
-            $0.bytesDown += stored
-            $0.corruptBlobs += corrupt
+            $0[.bytesDown] += stored
+            $0[.corruptBlobs] += Int64(corrupt)
         }
         let limit = Int64(WarmManifest.maxEncodedSize)
         if !local.hasBlob(entry.outputID) {
-            start = Monotonic.nanoseconds()
-            guard entry.size <= limit, await downloads.download(entry, into: local).value else { return (nil, 0) }
-            roundTrip = Monotonic.nanoseconds() - start
+            start = ContinuousClock.now
+            guard entry.size <= limit, await downloads.download(entry, into: local).value else { return (nil, .zero) }
+            roundTrip = ContinuousClock.now - start
         }
         do {
             return (try WarmManifest(decoding: FileSystem.readFile(local.blobPath(entry.outputID))), roundTrip)
         } catch {
             remote.logger.warning("remote \(store.name): ignoring warm manifest \(name): \(error)")
-            return (nil, 0)
+            return (nil, .zero)
         }
     }
 

@@ -122,8 +122,8 @@ package final class ManifestWriter: Sendable {
         let stored = await remote.run("write segment \(segment.digest)") { () async throws -> Bool in
             if try await store.writeBlobIfMissing(segment.digest, size: segment.size, from: source) {
                 statistics.update {
-                    $0.segmentUploads += 1
-                    $0.bytesUp += segment.size
+                    $0[.segmentUploads] += 1
+                    $0[.bytesUp] += segment.size
                 }
             }
             return true

@@ -20,11 +20,11 @@ package struct Prefetcher: Sendable {
         self.bandwidth = max(0, bandwidth)
     }
 
-    /// The window for a remote whose round trip is `roundTrip` nanoseconds: enough bytes in
+    /// The window for a remote whose round trip is `roundTrip`: enough bytes in
     /// flight to keep a link of `bandwidth` busy for two round trips, so a far remote is not
     /// asked one small window at a time, and no less than `bytes`.
-    package func window(roundTrip: Int64) -> Int64 {
-        let wanted = Double(bandwidth) * 2 * Double(max(0, roundTrip)) / 1e9
+    package func window(roundTrip: Duration) -> Int64 {
+        let wanted = Double(bandwidth) * 2 * max(0, roundTrip.inSeconds)
         return max(bytes, min(Prefetcher.ceiling, Int64(wanted)))
     }
 

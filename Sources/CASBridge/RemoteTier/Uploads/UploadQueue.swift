@@ -51,7 +51,7 @@ package final class UploadQueue: Sendable {
             }
             return false
         }
-        if !accepted { remote.statistics.update { $0.uploadsDropped += 1 } }
+        if !accepted { remote.statistics.add(.uploadsDropped) }
     }
 
     /// Stops taking uploads and waits up to `timeout` for the queued ones; returns how many
@@ -79,7 +79,7 @@ package final class UploadQueue: Sendable {
             return left
         }
         guard let left else { return 0 }
-        remote.statistics.update { $0.uploadsDropped += left }
+        remote.statistics.add(.uploadsDropped, Int64(left))
         return left
     }
 
@@ -124,15 +124,15 @@ package final class UploadQueue: Sendable {
         let ok = await remote.run("upload \(entry.outputID)") { () async throws -> Bool in
             if try await store.writeBlobIfMissing(entry.outputID, size: entry.size, from: path) {
                 statistics.update {
-                    $0.uploads += 1
-                    $0.bytesUp += entry.size
+                    $0[.uploads] += 1
+                    $0[.bytesUp] += entry.size
                 }
             } else {
-                statistics.update { $0.uploadsSkipped += 1 }
+                statistics.add(.uploadsSkipped)
             }
             try await store.record(entry, for: actionID, attaching: attached)
             return true
         }
-        if ok != true && !Task.isCancelled { statistics.update { $0.uploadsDropped += 1 } }
+        if ok != true && !Task.isCancelled { statistics.add(.uploadsDropped) }
     }
 }
