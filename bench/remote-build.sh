@@ -10,6 +10,9 @@
 # run, i.e. the file creations alone of an empty store's warm build, which cost the built-in side nothing.
 # Usage: bench/remote-build.sh [backend: nginx (default) | seaweedfs | buildgrid] [runs (default 5)] [delayed runs (default 2)]
 # Env: SCRATCH=.build-xyz to build into another scratch path (default .build).
+#      TRUST=signed: the remote is populated by a signing writer (a key from `cacheprog keygen`), and every run
+#      also times 2 with `--trust signed` (CASBRIDGE_TRUST, the key in CASBRIDGE_TRUSTED_KEYS), interleaved, to
+#      show the cost of verifying signatures (issue 23: within 5 % of 2).
 # Adding a backend: write start_<name> that starts the server in the background, sets
 # server_pid, server_port and remote_url (the cacheprog --remote URL), and waits until it serves.
 set -euo pipefail
@@ -42,9 +45,16 @@ echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo
 
 # Populate: the built-in cache and the remote (through a throw-away local store).
+signing_key_file=
+trusted_keys=
+if [[ ${TRUST:-} == signed ]]; then
+    "$bin" keygen bench-1 --output-dir "$work/keys" >/dev/null
+    signing_key_file=$work/keys/bench-1.private
+    trusted_keys=$(cat "$work/keys/bench-1.public")
+fi
 GOCACHE=$work/gc-builtin $go build std
 GOCACHE=$work/gc-populate GOCACHEPROG="$bin --dir $work/store-populate --remote $remote_url" CASBRIDGE_UPLOAD_TIMEOUT=600s \
-    $go build std
+    CASBRIDGE_SIGNING_KEY_FILE=$signing_key_file $go build std
 echo "remote populated: $(CASBRIDGE_DIR=$work/store-populate $bin stats 2>/dev/null | tail -1 || true)"
 settle_fs "$work/settle"
 read -r fresh recycled <<<"$(page_probe "$work/page-probe")"
@@ -59,7 +69,7 @@ delayed_url=${remote_url/:$server_port/:$proxy_port}
 remote_run() { timed_remote_run "$1" "$work/run-$2" "$server_pid"; } # url tag
 remote_summary() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); m=r.get('remote',{}); print(f\"gets {r['gets']}, remote hits {r['remoteHits']} ({m.get('manifestHits')} through the warm manifest of {m.get('manifestRecords')} entries), misses {r['misses']}, bytes down {m.get('bytesDown')}\")" "$1"; }
 
-declare -a builtin remote delayed helper_cpu server_cpu probes
+declare -a builtin remote delayed helper_cpu server_cpu probes signed signed_cpu
 for ((i = 1; i <= runs; i++)); do
     sync  # no write-back of the previous run's files during this one (either side)
     t0=$(now); GOCACHE=$work/gc-builtin $go build std; t1=$(now)
@@ -68,6 +78,11 @@ for ((i = 1; i <= runs; i++)); do
     remote+=("$wall"); helper_cpu+=("$hcpu"); server_cpu+=("$scpu"); probes+=("$probe")
     line="run $i: built-in warm ${builtin[-1]} s, empty local + warm $backend $wall s"
     line+=" (helper CPU $hcpu s, server CPU $scpu s; fs probe $probe s)"
+    if [[ -n $trusted_keys ]]; then
+        read -r wall hcpu _ <<<"$(CASBRIDGE_TRUST=signed CASBRIDGE_TRUSTED_KEYS=$trusted_keys remote_run "$remote_url" "s$i")"
+        signed+=("$wall"); signed_cpu+=("$hcpu")
+        line+=", same with --trust signed $wall s (helper CPU $hcpu s)"
+    fi
     if ((i <= delayed_runs)); then
         read -r wall _ <<<"$(remote_run "$delayed_url" "d$i")"
         delayed+=("$wall")
@@ -82,6 +97,11 @@ echo "go build std, medians of $runs runs:"
 echo "  built-in warm GOCACHE:               ${b} s"
 echo "  empty local + warm $backend:            ${r} s  ratio $(echo "scale=2; $r / $b" | bc)x (claim: <= 2.5x)"
 echo "    helper CPU $(median "${helper_cpu[@]}") s, $backend CPU $(median "${server_cpu[@]}") s, fs probe $(median "${probes[@]}") s (medians)"
+if [[ -n $trusted_keys ]]; then
+    sg=$(median "${signed[@]}")
+    echo "  the same with --trust signed:        ${sg} s  $(echo "scale=3; $sg / $r" | bc)x of unsigned (claim: <= 1.05x), helper CPU $(median "${signed_cpu[@]}") s"
+    echo "    last signed run: $(remote_summary "$work/run-s$runs/stats.json"), untrusted entries $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("remote",{}).get("untrustedEntries"))' "$work/run-s$runs/stats.json")"
+fi
 if ((delayed_runs > 0)); then
     dl=$(median "${delayed[@]}")
     echo "  empty local + warm $backend, 50ms RTT: ${dl} s  ratio $(echo "scale=2; $dl / $b" | bc)x (median of $delayed_runs)"

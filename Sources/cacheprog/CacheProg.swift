@@ -9,6 +9,6 @@ struct CacheProg: ParsableCommand {
             Set GOCACHEPROG=/path/to/cacheprog and the go command keeps its build and test cache in \
             a local content-addressed store, optionally backed by a remote HTTP, S3 or REAPI cache.
             """,
-        subcommands: [Serve.self, Trim.self, Stats.self, Verify.self, GoMod.self],
+        subcommands: [Serve.self, Trim.self, Stats.self, Verify.self, GoMod.self, KeyGen.self],
         defaultSubcommand: Serve.self)
 }

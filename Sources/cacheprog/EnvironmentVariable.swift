@@ -38,6 +38,16 @@ enum EnvironmentVariable: String, CaseIterable {
     case maxAge = "CASBRIDGE_MAX_AGE"
     /// The least time between automatic trims (`--trim-interval`); `0` disables them.
     case trimInterval = "CASBRIDGE_TRIM_INTERVAL"
+    /// The file holding the writer's signing key, one line `NAME:base64` (`--signing-key-file`).
+    case signingKeyFile = "CASBRIDGE_SIGNING_KEY_FILE"
+    /// The writer's signing key line itself, when no key file is given.
+    case signingKey = "CASBRIDGE_SIGNING_KEY"
+    /// The file of public keys a reader trusts, one `NAME:base64` a line (`--trusted-keys-file`).
+    case trustedKeysFile = "CASBRIDGE_TRUSTED_KEYS_FILE"
+    /// The public key lines a reader trusts, when no file is given.
+    case trustedKeys = "CASBRIDGE_TRUSTED_KEYS"
+    /// `signed` serves only remote entries signed by a trusted key; `any` (default) every one (`--trust`).
+    case trust = "CASBRIDGE_TRUST"
     /// `off` writes downloaded blobs wholly through the page cache; by default (`on`) all
     /// but their first 32 KiB go straight to disk (`O_DIRECT`) where the file system allows it.
     case directWrites = "CASBRIDGE_DIRECT_WRITES"

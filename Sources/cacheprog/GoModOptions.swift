@@ -1,6 +1,7 @@
 import ArgumentParser
 import CASBridge
 import GoModSandbox
+import Logging
 
 /// Options shared by the `gomod` subcommands: the store, the remote and the tree shape.
 struct GoModOptions: ParsableArguments {
@@ -18,6 +19,8 @@ struct GoModOptions: ParsableArguments {
         help: ArgumentHelp("readwrite or readonly (env CASBRIDGE_REMOTE_MODE; default readwrite).", valueName: "mode"))
     var remoteMode: String?
 
+    @OptionGroup var trust: TrustOptions
+
     @Flag(name: .long, help: "Skip TLS certificate verification of the remote. For tests only.")
     var insecure = false
 
@@ -29,6 +32,8 @@ struct GoModOptions: ParsableArguments {
 
     func makeCache() throws -> GoModCache {
         let local = try store.openStore()
+        // Key → tree records are signed and verified like the helper's entries.
+        let trust = try self.trust.settings.resolve()
         var remoteStore: (any CacheStore)? = nil
         var uploads = true
         if let url = remote ?? EnvironmentVariable.remote.value {
@@ -46,7 +51,8 @@ struct GoModOptions: ParsableArguments {
                 if let h = EnvironmentVariable.grpcHeaders.value {
                     configuration.grpcHeaders = try RemoteConfiguration.parseHeaders(h)
                 }
-                remoteStore = try configuration.makeStore()
+                let report = UntrustedEntryReport(statistics: nil, logger: Logger(label: "cacheprog"))
+                remoteStore = trust.wrap(try configuration.makeStore(), report: report)
             } catch {
                 throw ValidationError("--remote: \(error)")
             }

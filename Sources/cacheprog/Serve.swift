@@ -45,6 +45,8 @@ struct Serve: ParsableCommand {
             valueName: "name"))
     var manifest: String?
 
+    @OptionGroup var trust: TrustOptions
+
     @Flag(name: .long, help: "Skip TLS certificate verification of the remote. For tests only.")
     var insecure = false
 
@@ -105,7 +107,7 @@ struct Serve: ParsableCommand {
             uploadTimeout: uploadTimeout, insecure: insecure,
             verbose: verbose, statsFile: statsFile, statsDir: statsDir, metricsFile: metricsFile,
             metricsPush: metricsPush,
-            maxSize: maxSize, maxAge: maxAge, trimInterval: trimInterval, manifest: manifest)
+            maxSize: maxSize, maxAge: maxAge, trimInterval: trimInterval, manifest: manifest, trust: trust.settings)
     }
 
     func run() throws {

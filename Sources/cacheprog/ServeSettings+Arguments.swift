@@ -49,6 +49,9 @@ extension ServeSettings {
             case "--max-age": maxAge = value
             case "--trim-interval": trimInterval = value
             case "--manifest": manifest = value
+            case "--signing-key-file": trust.signingKeyFile = value
+            case "--trusted-keys-file": trust.trustedKeysFile = value
+            case "--trust": trust.trust = value
             default: return nil
             }
         }

@@ -22,6 +22,7 @@ struct ServeSettings: Equatable {
     var maxAge: String?
     var trimInterval: String?
     var manifest: String?
+    var trust = TrustSettings()
 
     func run() throws {
         // A go command that went away must not kill the helper mid-write: EPIPE is handled.
@@ -79,6 +80,8 @@ struct ServeSettings: Equatable {
     }
 
     func makeRemote(statistics: HelperStatistics, logger: Logger) throws -> RemoteTier? {
+        // Checked with or without a remote: a wrong trust setting is an error wherever it is given.
+        let trust = try self.trust.resolve()
         guard let url = remote ?? EnvironmentVariable.remote.value else { return nil }
         let modeText = remoteMode ?? EnvironmentVariable.remoteMode.value ?? "readwrite"
         guard let mode = RemoteMode(rawValue: modeText) else {
@@ -87,12 +90,14 @@ struct ServeSettings: Equatable {
         let readURLs =
             remoteRead.isEmpty
             ? RemoteConfiguration.parseURLList(EnvironmentVariable.remoteRead.value ?? "") : remoteRead
+        // Every layer is verified on its own, so an untrusted entry in one falls through to the next.
+        let report = UntrustedEntryReport(statistics: statistics, logger: logger)
         do {
-            let written = try remoteConfiguration(url).makeStore()
+            let written = trust.wrap(try remoteConfiguration(url).makeStore(), report: report)
             var readOnly: [any CacheStore] = []
             for readURL in readURLs {
                 do {
-                    readOnly.append(try remoteConfiguration(readURL).makeStore())
+                    readOnly.append(trust.wrap(try remoteConfiguration(readURL).makeStore(), report: report))
                 } catch {
                     throw ValidationError("--remote-read: \(error)")
                 }

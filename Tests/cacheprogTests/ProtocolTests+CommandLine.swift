@@ -63,11 +63,12 @@ extension ProtocolTests {
             "CASBRIDGE_DIR", "CASBRIDGE_VERBOSE", "CASBRIDGE_STATS_FILE", "CASBRIDGE_STATS_DIR", "CASBRIDGE_REMOTE",
             "CASBRIDGE_REMOTE_MODE",
             "CASBRIDGE_UPLOAD_TIMEOUT", "CASBRIDGE_MAX_SIZE", "CASBRIDGE_MAX_AGE", "CASBRIDGE_TRIM_INTERVAL",
+            "CASBRIDGE_SIGNING_KEY_FILE", "CASBRIDGE_SIGNING_KEY", "CASBRIDGE_TRUSTED_KEYS", "CASBRIDGE_TRUST",
         ] {
             #expect(result.stdout.contains(name), "\(name) missing from --help")
         }
         let root = try await ProcessRunner.run([TestPaths.cacheprog, "--help"])
-        #expect(root.stdout.contains("trim") && root.stdout.contains("stats"))
+        #expect(root.stdout.contains("trim") && root.stdout.contains("stats") && root.stdout.contains("keygen"))
     }
 
     @Test("--stats-file and the stats subcommand report the run")

@@ -30,6 +30,7 @@ extension ActionMapping {
                 ts.int(1, entry.time.seconds)  // seconds
                 ts.int(2, entry.time.nanoseconds.floorMod(1_000_000_000))  // nanos
             }
+            writeSignatures(&meta, entry.signatures)
             for blob in attachments {
                 meta.message(11) { any in  // auxiliary_metadata
                     any.string(1, attachmentTypeURL)  // type_url

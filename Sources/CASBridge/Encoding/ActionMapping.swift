@@ -43,8 +43,8 @@ public enum ActionMapping {
     }
 
     /// `ActionResult{output_files: [OutputFile{path: "output", digest: (OutputID, size)}],
-    /// execution_metadata: ExecutedActionMetadata{worker: "casbridge", worker_completed_timestamp: put time}}`
-    /// serialized.
+    /// execution_metadata: ExecutedActionMetadata{worker: "casbridge", worker_completed_timestamp: put time,
+    /// auxiliary_metadata: the entry's signatures}}` serialized.
     public static func actionResult(for entry: ActionEntry) -> [UInt8] {
         actionResult(for: entry, contents: nil, attachments: [])
     }
@@ -53,7 +53,8 @@ public enum ActionMapping {
     ///
     /// Returns nil unless the result has exactly one output file with a valid SHA-256
     /// digest, no output directories or symlinks, and exit code 0. The time is the
-    /// worker-completed timestamp, else the upload- or execution-completed one, else zero.
+    /// worker-completed timestamp, else the upload- or execution-completed one, else zero;
+    /// the signatures are those in the auxiliary metadata (`ActionMapping+Signatures`).
     public static func entry(fromActionResult bytes: [UInt8]) -> ActionEntry? {
         var file: ArraySlice<UInt8>? = nil
         var files = 0
@@ -85,6 +86,7 @@ public enum ActionMapping {
                 }), let digestBytes, let (digest, size) = parseDigest(digestBytes)
         else { return nil }
         var time = Timestamp(nanoseconds: 0)
+        var signatures: [EntrySignature] = []
         if let metadata {
             var candidates: [Int: ArraySlice<UInt8>] = [:]
             guard
@@ -102,8 +104,9 @@ public enum ActionMapping {
                     break
                 }
             }
+            signatures = Self.signatures(inMetadata: metadata)
         }
-        return ActionEntry(outputID: digest, size: size, time: time)
+        return ActionEntry(outputID: digest, size: size, time: time, signatures: signatures)
     }
 
     static func writeDigest(_ w: inout ProtoWriter, _ digest: Digest, size: Int64) {

@@ -60,6 +60,12 @@ extension RunCounter {
         case .segmentReads: remote("segmentReads", counter("remote_segment_reads", "Warm-manifest segments read."))
         case .segmentUploads:
             remote("segmentUploads", counter("remote_segment_uploads", "Warm-manifest segments uploaded."))
+        case .untrustedEntries:
+            remote(
+                "untrustedEntries",
+                counter(
+                    "remote_untrusted_entries",
+                    "Remote entries refused: no valid signature from a trusted key (--trust signed)."))
         }
     }
 

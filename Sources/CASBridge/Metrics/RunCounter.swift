@@ -46,6 +46,8 @@ public enum RunCounter: Int, CaseIterable, Sendable {
     case segmentReads
     /// Warm-manifest segments uploaded.
     case segmentUploads
+    /// Remote entries refused with `--trust signed`: no valid signature from a trusted key.
+    case untrustedEntries
 }
 
 /// One value per `RunCounter`.

@@ -18,6 +18,7 @@ extension RunRecord {
             }
             if c[.segmentReads] > 0 { line += ", \(c[.segmentReads]) segments read" }
             if c[.segmentUploads] > 0 { line += ", \(c[.segmentUploads]) segments written" }
+            if c[.untrustedEntries] > 0 { line += ", \(c[.untrustedEntries]) untrusted entries refused" }
             if let z = r.compression, z.compressedBlobs > 0 {
                 line += ", zstd \((z.ratio * 10).rounded() / 10)× on \(z.compressedBlobs) blobs"
             }

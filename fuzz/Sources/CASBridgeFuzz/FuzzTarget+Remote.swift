@@ -10,6 +10,7 @@ extension FuzzTarget {
         if let entry = ActionMapping.entry(fromActionResult: bytes) {
             let again = ActionMapping.entry(fromActionResult: ActionMapping.actionResult(for: entry))
             precondition(again == entry, "a decoded ActionResult does not survive encoding")
+            precondition(again?.signatures == entry.signatures, "an entry's signatures do not survive encoding")
             // The warm manifest's attachments: what is read is written back the same way.
             let attached = ActionMapping.attachments(fromActionResult: bytes, entry: entry)
             let rewritten = ActionMapping.actionResult(for: entry, attaching: attached)
@@ -84,5 +85,8 @@ extension FuzzTarget {
         _ = RemoteMode(rawValue: text)
         _ = try? RemoteConfiguration.parseHeaders(text)
         _ = Digest(hex: text)
+        // Key lines: trusted public keys (file or CASBRIDGE_TRUSTED_KEYS) and a signing key.
+        _ = try? TrustedKeys(parsing: text, source: "fuzz")
+        _ = try? EntrySigner(line: text, source: "fuzz")
     }
 }
