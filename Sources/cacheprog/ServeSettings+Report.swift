@@ -15,7 +15,7 @@ extension ServeSettings {
             statistics.update { $0.remoteCompression = compression }
         }
         let corruptLocal = local.corruptBlobsRemoved
-        if corruptLocal > 0 { statistics.update { $0.corruptBlobs += corruptLocal } }
+        if corruptLocal > 0 { statistics.add(.corruptBlobs, Int64(corruptLocal)) }
         var record = RunRecord(
             statistics.snapshot, elapsed: statistics.elapsed, cpuSeconds: ProcessCPU.seconds(),
             remoteName: remote?.store.name)
