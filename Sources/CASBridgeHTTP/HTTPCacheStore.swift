@@ -11,7 +11,7 @@ import Synchronization
 /// or from extra headers. Downloads always offer `Accept-Encoding: zstd` and accept both
 /// forms; uploads are sent zstd-compressed only to servers known to decode them (see
 /// `HTTPCacheStore.ZstdMode`), when the blob is at least 1 KiB and compression saves ≥ 10 %.
-public final class HTTPCacheStore: CacheStore {
+public final class HTTPCacheStore: CacheStore, ActionResultStore {
     /// When uploads are compressed: from the URL query `?zstd=auto|on|off` (default auto).
     public enum ZstdMode: String, Sendable {
         /// Probe once, on the first upload that could be compressed: the server must answer
@@ -150,7 +150,7 @@ public final class HTTPCacheStore: CacheStore {
 
     /// The entry recorded for `actionID` and the ActionResult it came in. Undecodable
     /// entries (another writer's, or damaged) are misses.
-    func actionResult(for actionID: Digest) async throws -> (ActionEntry, [UInt8])? {
+    public func actionResult(for actionID: Digest) async throws -> (ActionEntry, [UInt8])? {
         let key = ActionMapping.actionKey(for: actionID).digest
         let response = try await request(
             "GET", url("ac", key), extraHeaders: [(name: "Accept-Encoding", value: "zstd")])
@@ -175,7 +175,7 @@ public final class HTTPCacheStore: CacheStore {
     }
 
     /// Stores `bytes` as the ActionResult of `actionID`.
-    func putActionResult(_ bytes: [UInt8], for actionID: Digest) async throws {
+    public func putActionResult(_ bytes: [UInt8], for actionID: Digest) async throws {
         let key = ActionMapping.actionKey(for: actionID).digest
         let target = url("ac", key)
         let response = try await request(

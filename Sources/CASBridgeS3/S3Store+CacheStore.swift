@@ -90,7 +90,7 @@ extension S3Store {
 
     /// The entry recorded for `actionID` and the ActionResult it came in. Undecodable
     /// entries (another writer's, or damaged) are misses.
-    func actionResult(for actionID: Digest) async throws -> (ActionEntry, [UInt8])? {
+    public func actionResult(for actionID: Digest) async throws -> (ActionEntry, [UInt8])? {
         let key = location.key("ac", ActionMapping.actionKey(for: actionID).digest.hex)
         let response = try await send("GET", key: key)
         switch response.status {
@@ -107,7 +107,7 @@ extension S3Store {
     }
 
     /// Stores `bytes` as the ActionResult of `actionID`.
-    func putActionResult(_ bytes: [UInt8], for actionID: Digest) async throws {
+    public func putActionResult(_ bytes: [UInt8], for actionID: Digest) async throws {
         let key = location.key("ac", ActionMapping.actionKey(for: actionID).digest.hex)
         let response = try await send(
             "PUT", key: key, headers: [("content-type", "application/octet-stream")],

@@ -9,7 +9,7 @@ import Synchronization
 /// Layout under the prefix, shared with the HTTP backend: `cas/{hex}` holds blobs (zstd-
 /// compressed when that saves at least 10% of a blob of 1 KiB or more, marked with
 /// `x-amz-meta-casbridge-encoding: zstd`) and `ac/{actionKey hex}` holds REAPI ActionResult bytes.
-public final class S3Store: CacheStore {
+public final class S3Store: CacheStore, ActionResultStore {
     public let name = "s3"
     /// Where the bucket is.
     public let location: S3Location
