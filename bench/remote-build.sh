@@ -9,7 +9,8 @@
 # probe (bench/lib.sh): the seconds it takes to create 1,150 empty files in 256 new directories beside the
 # run, i.e. the file creations alone of an empty store's warm build, which cost the built-in side nothing.
 # Usage: bench/remote-build.sh [backend: nginx (default) | seaweedfs | buildgrid] [runs (default 5)] [delayed runs (default 2)]
-# Env: SCRATCH=.build-xyz to build into another scratch path (default .build).
+# Env: SCRATCH=.build-xyz to build into another scratch path (default .build); CACHEPROG=path uses that binary
+#      as it is (no swift build).
 #      TRUST=signed: the remote is populated by a signing writer (a key from `cacheprog keygen`), and every run
 #      also times 2 with `--trust signed` (CASBRIDGE_TRUST, the key in CASBRIDGE_TRUSTED_KEYS), interleaved, to
 #      show the cost of verifying signatures (issue 23: within 5 % of 2).
@@ -23,9 +24,13 @@ runs=${2:-5}
 delayed_runs=${3:-2}
 scratch=${SCRATCH:-.build}
 bash scripts/install-deps.sh >/dev/null
-swift build -c release --scratch-path "$scratch" --product cacheprog >/dev/null 2>&1 \
-    || swift build -c release --scratch-path "$scratch" --product cacheprog
-bin=$PWD/$scratch/release/cacheprog
+if [[ -n ${CACHEPROG:-} ]]; then
+    bin=$(realpath "$CACHEPROG")
+else
+    swift build -c release --scratch-path "$scratch" --product cacheprog >/dev/null 2>&1 \
+        || swift build -c release --scratch-path "$scratch" --product cacheprog
+    bin=$PWD/$scratch/release/cacheprog
+fi
 go=$PWD/.tools/gobin/go
 work=$(mktemp -d /tmp/casbridge-remote-bench.XXXXXX)
 server_pid=
@@ -48,6 +53,7 @@ echo
 signing_key_file=
 trusted_keys=
 if [[ ${TRUST:-} == signed ]]; then
+    mkdir -p "$work/keys"
     "$bin" keygen bench-1 --output-dir "$work/keys" >/dev/null
     signing_key_file=$work/keys/bench-1.private
     trusted_keys=$(cat "$work/keys/bench-1.public")
@@ -66,7 +72,15 @@ proxy_pid=$!
 wait_port "$proxy_port"
 delayed_url=${remote_url/:$server_port/:$proxy_port}
 
-remote_run() { timed_remote_run "$1" "$work/run-$2" "$server_pid"; } # url tag
+# url tag. With TRUST=signed every timed run signs what it writes (the warm manifest at close), as every writer of
+# a signed cache must: one unsigned writer's manifest would leave the --trust signed side without one.
+remote_run() {
+    if [[ -n $signing_key_file ]]; then
+        CASBRIDGE_SIGNING_KEY_FILE=$signing_key_file timed_remote_run "$1" "$work/run-$2" "$server_pid"
+    else
+        timed_remote_run "$1" "$work/run-$2" "$server_pid"
+    fi
+}
 remote_summary() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); m=r.get('remote',{}); print(f\"gets {r['gets']}, remote hits {r['remoteHits']} ({m.get('manifestHits')} through the warm manifest of {m.get('manifestRecords')} entries), misses {r['misses']}, bytes down {m.get('bytesDown')}\")" "$1"; }
 
 declare -a builtin remote delayed helper_cpu server_cpu probes signed signed_cpu
