@@ -91,6 +91,10 @@ extension LocalStore {
     public func record(_ entry: ActionEntry, for actionID: Digest) throws {
         let now = ContinuousClock.now
         let fresh = state.withLock { st in LocalStore.freshlyWritten(entry.outputID, in: st, now: now) }
+        // The blob is looked at under the shared lock: a trim (exclusive) cannot remove it between the look and
+        // the record.
+        lockShared()
+        defer { unlock() }
         let stamp: BlobStamp
         if let fresh {
             stamp = fresh
@@ -101,8 +105,6 @@ extension LocalStore {
             }
             stamp = BlobStamp(st)
         }
-        lockShared()
-        defer { unlock() }
         try append([IndexRecord(actionID: actionID, entry: entry, lastUse: .now(), stamp: stamp)])
     }
 }
