@@ -49,18 +49,7 @@ enum S3Fixtures {
 
     /// Creates the bucket, retrying while the server finishes starting.
     static func createBucket(_ store: S3Store, server: ServerProcess) async throws {
-        let deadline = Date().addingTimeInterval(30)
-        while true {
-            do {
-                try await store.createBucket()
-                return
-            } catch {
-                if Date() > deadline {
-                    throw ServerError("cannot create the bucket: \(error)\n\(server.log.suffix(3000))")
-                }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
+        try await server.retryWhileStarting("create the bucket") { try await store.createBucket() }
     }
 }
 

@@ -30,18 +30,8 @@ struct S3RemoteTests {
             location: location,
             credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey),
             client: HTTPClient(options: HTTPClient.Options()))
-        let deadline = Date().addingTimeInterval(30)
-        while true {
-            do {
-                try await store.createBucket()
-                return server
-            } catch {
-                if Date() > deadline {
-                    throw ServerError("cannot create the bucket: \(error)\n\(server.server.log.suffix(3000))")
-                }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
+        try await server.server.retryWhileStarting("create the bucket") { try await store.createBucket() }
+        return server
     }
 
     func build(

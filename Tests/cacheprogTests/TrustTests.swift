@@ -32,17 +32,8 @@ struct TrustTests {
             location: location,
             credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey),
             client: HTTPClient(options: HTTPClient.Options()))
-        // The gateway may still be starting: as S3RemoteTests do, try for a while.
-        let deadline = Date().addingTimeInterval(30)
-        while true {
-            do {
-                try await attacker.createBucket()
-                break
-            } catch {
-                if Date() > deadline { throw ServerError("cannot create the bucket: \(error)") }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
+        // The gateway may still be starting.
+        try await server.server.retryWhileStarting("create the bucket") { try await attacker.createBucket() }
         let environment = [
             "AWS_ACCESS_KEY_ID": server.accessKey, "AWS_SECRET_ACCESS_KEY": server.secretKey,
             "AWS_CONFIG_FILE": work.sub("no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE": work.sub("no-aws-credentials"),
